@@ -1,0 +1,173 @@
+"""The backlog file as a store: read without locking, change only inside a locked transaction.
+
+A transaction takes an exclusive lock, reads the file, lets the caller change items, writes the
+file atomically, and appends the status changes to the journal. If the file changed on disk
+in between (an editor saving it), nothing is written and the caller is told to run again, so
+no update is ever lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from . import document
+from .cache import EntryCache
+from .document import Kind, Loaded
+from .errors import (
+    BacklogBusyError,
+    BacklogFileError,
+    ConcurrentEditError,
+    InvalidValueError,
+    ItemNotFoundError,
+)
+from .files import atomic_write, same_file_state, stat_or_none
+from .journal import Journal
+from .lifecycle import Event, advance
+from .model import BacklogItem, TaskStatus, utcnow
+from .scoring import RankedItem, ScoringSettings, rank
+from .store import StateStore
+from .writer import render
+
+log = logging.getLogger(__name__)
+
+
+class Backlog:
+    """The items of one backlog file, and the status changes made since it was read."""
+
+    def __init__(self, loaded: Loaded) -> None:
+        self.items = loaded.items
+        self.warnings = loaded.warnings
+        self.path = loaded.document.path
+        self.document = loaded.document
+        self.cache = loaded.cache
+        self.events: list[Event] = []
+
+    def get(self, item_id: str) -> BacklogItem:
+        """The item with ``item_id`` (case-insensitive); the error suggests close ids."""
+        wanted = item_id.strip().lower()
+        for item in self.items:
+            if item.id.lower() == wanted:
+                return item
+        close = difflib.get_close_matches(item_id, [i.id for i in self.items], n=3, cutoff=0.6)
+        hint = (
+            f"; did you mean {', '.join(close)}?" if close else "; `backlog list --all` shows them"
+        )
+        raise ItemNotFoundError(f"no item {item_id!r} in {self.path}{hint}")
+
+    def add(self, item: BacklogItem) -> BacklogItem:
+        """Append ``item``; its id must be new."""
+        if any(existing.id.lower() == item.id.lower() for existing in self.items):
+            raise InvalidValueError("id", f"{item.id!r} is already used in {self.path}")
+        self.items.append(item)
+        return item
+
+    def new_id(self) -> str:
+        """The next free ``BL-<n>`` id."""
+        return document.next_id({item.id for item in self.items})
+
+    def transition(
+        self, item: BacklogItem, target: TaskStatus, *, reason: str, actor: str, now: datetime
+    ) -> Event:
+        """Move ``item`` to ``target`` (checked by the lifecycle) and remember the event."""
+        event = advance(item, target, reason=reason, actor=actor, now=now)
+        self.events.append(event)
+        return event
+
+    def ranked(self, settings: ScoringSettings, now: datetime) -> list[RankedItem]:
+        """Every item scored at ``now``, best first."""
+        return rank(self.items, settings, now)
+
+
+class BacklogStore:
+    """Reads and writes one backlog file, with its lock, entry cache and journal."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        state: StateStore,
+        journal: Journal,
+        lock_timeout: float = 30.0,
+    ) -> None:
+        self.path = path
+        self.state = state
+        self.journal = journal
+        self.lock_timeout = lock_timeout
+
+    def _cache(self) -> EntryCache:
+        try:
+            cache = EntryCache(self.state.cache_path(self.path, "backlog-entries"))
+        except OSError:
+            cache = EntryCache(None)  # a read-only state folder only costs speed
+        cache.load()
+        return cache
+
+    def load(self) -> Backlog:
+        """Read the backlog (no lock needed: writes replace the file in one step)."""
+        return Backlog(document.read(self.path, self._cache()))
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Backlog]:
+        """Lock, read, let the caller change the backlog, then write it if anything changed."""
+        lock_file = self.state.lock_path(self.path)
+        lock = FileLock(lock_file, timeout=self.lock_timeout)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise BacklogBusyError(
+                f"another backlog command is changing {self.path} (lock {lock_file}); "
+                f"waited {self.lock_timeout:g}s. Run again once it finishes, "
+                "or raise lock_timeout in the configuration."
+            ) from None
+        try:
+            backlog = self.load()
+            yield backlog
+            self.save(backlog)
+        finally:
+            lock.release()
+
+    def save(self, backlog: Backlog) -> int:
+        """Write ``backlog`` if it changed; returns how many items were written. Call it only
+        inside ``transaction`` (it relies on the lock for exclusion)."""
+        written = render(backlog.document, backlog.items)
+        if written.changed == 0 and backlog.document.kind is not Kind.JSON:
+            self.journal.append(backlog.events)
+            backlog.events.clear()
+            return 0
+        if not same_file_state(backlog.document.stat, stat_or_none(self.path)):
+            raise ConcurrentEditError(
+                f"{self.path} changed on disk while this command ran (was it edited or "
+                "restored?); nothing was written. Run the command again."
+            )
+        if backlog.document.kind is Kind.JSON:
+            self._keep_original()
+        try:
+            atomic_write(self.path, written.text)
+        except OSError as error:
+            raise BacklogFileError(
+                self.path, f"cannot be written ({error.strerror}); nothing was changed"
+            ) from None
+        written.document.stat = stat_or_none(self.path)
+        backlog.document = written.document
+        for key, entry in written.cache.items():
+            backlog.cache.put(key, entry)
+        backlog.cache.flush(live=[entry.key for entry in written.document.entries.values()])
+        self.journal.append(backlog.events)
+        backlog.events.clear()
+        return written.changed
+
+    def _keep_original(self) -> None:
+        """Before the first rewrite of a JSON backlog as YAML, keep the original beside state."""
+        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+        backup = self.state.folder("backups") / f"{self.path.name}.{stamp}.json"
+        backup.write_bytes(self.path.read_bytes())
+        log.warning(
+            "converting %s from JSON to YAML; the original is kept at %s", self.path, backup
+        )

@@ -1,0 +1,112 @@
+"""The one way this package runs a child process: an argv list, an explicit environment, a time
+limit on the whole process group, and an orderly shutdown (interrupt, terminate, then kill)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ProcessError
+
+# How long each shutdown signal gets before the next, harsher one is sent.
+GRACE_SECONDS = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """How a child process ended and what it printed."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    duration: float
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when the process exited with status 0 in time."""
+        return self.returncode == 0 and not self.timed_out
+
+    def describe(self) -> str:
+        """A multi-line account for error messages: command, status and output tails."""
+        status = "timed out" if self.timed_out else f"exited with {self.returncode}"
+        lines = [f"$ {' '.join(self.argv)}  ({status} after {self.duration:.1f}s)"]
+        for name, text in (("stdout", self.stdout), ("stderr", self.stderr)):
+            if text.strip():
+                lines.append(f"{name}:\n{_tail(text)}")
+        return "\n".join(lines)
+
+
+def _tail(text: str, lines: int = 20) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    stdin: str | None = None,
+    check: bool = False,
+) -> Result:
+    """Run ``argv`` in ``cwd`` and wait for it, within ``timeout`` seconds if given.
+
+    ``env`` replaces the environment entirely when given, so callers decide what a child sees.
+    A timeout stops the whole process group, grandchildren included. With ``check``, a failure
+    raises ``ProcessError`` describing the command, its status and its output.
+    """
+    started = time.monotonic()
+    try:
+        child = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            start_new_session=True,
+        )
+    except OSError as error:
+        raise ProcessError(f"cannot run {argv[0]!r}: {error.strerror}") from error
+    timed_out = False
+    try:
+        stdout, stderr = child.communicate(stdin, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        stop_group(child)
+        stdout, stderr = child.communicate()
+    except BaseException:
+        stop_group(child)
+        raise
+    result = Result(
+        tuple(argv), child.returncode, stdout, stderr, time.monotonic() - started, timed_out
+    )
+    if check and not result.ok:
+        raise ProcessError(result.describe())
+    return result
+
+
+def stop_group(child: subprocess.Popen[str]) -> None:
+    """Stop ``child`` and everything it started: SIGINT, then SIGTERM, then SIGKILL."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, sig)
+        try:
+            child.wait(timeout=GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            continue
+        # The leader is gone; make sure no straggler in its group outlives it.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)
+        return

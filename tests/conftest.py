@@ -1,0 +1,101 @@
+"""Shared fixtures: real git repositories in temporary folders, an isolated home, the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from continuous_backlog_executor import cli
+
+REAL_HOME = Path("~").expanduser().resolve()
+_GUARD = {"active": False}
+
+
+def _no_home_writes(event: str, args: tuple[object, ...]) -> None:
+    # Tests must never write to the real home directory; the tool's state goes elsewhere.
+    if not _GUARD["active"] or event != "open" or len(args) < 2:
+        return
+    path, mode = args[0], args[1]
+    if not isinstance(path, (str, bytes, os.PathLike)) or not isinstance(mode, str):
+        return
+    if any(flag in mode for flag in "wax+"):
+        target = Path(os.fsdecode(path)).resolve()
+        if target == REAL_HOME or REAL_HOME in target.parents:
+            raise PermissionError(f"test tried to write into the real home directory: {target}")
+
+
+sys.addaudithook(_no_home_writes)
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """A fresh HOME with a git identity, no BACKLOG_* settings, and home writes refused."""
+    home = tmp_path_factory.mktemp("home")
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = Test User\n\temail = test@example.com\n"
+        "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n"
+    )
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
+    for name in list(os.environ):
+        if name.startswith("BACKLOG_") or name in ("LOG_LEVEL", "USER"):
+            monkeypatch.delenv(name, raising=False)
+    _GUARD["active"] = True
+    try:
+        yield home
+    finally:
+        _GUARD["active"] = False
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in ``repo`` and return its output."""
+    return subprocess.run(
+        ["git", *args], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A new git repository with one commit, which is also the current directory."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q")
+    (root / "README.md").write_text("# demo\n")
+    git(root, "add", "README.md")
+    git(root, "commit", "-q", "-m", "initial")
+    monkeypatch.chdir(root)
+    return root
+
+
+@dataclass
+class Outcome:
+    """What one CLI invocation did."""
+
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """Run ``backlog`` in-process with the given arguments and capture what it printed."""
+
+    def invoke(*args: str) -> Outcome:
+        try:
+            code = cli.main(list(args))
+        except SystemExit as exit_:  # argparse usage errors
+            code = int(exit_.code or 0)
+        captured = capsys.readouterr()
+        return Outcome(code, captured.out, captured.err)
+
+    return invoke
