@@ -17,11 +17,12 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from . import document
-from .cache import EntryCache
+from . import document, perf
+from .cache import EntryCache, FrameCache
 from .document import Kind, Loaded
 from .errors import (
     BacklogBusyError,
+    BacklogError,
     BacklogFileError,
     ConcurrentEditError,
     InvalidValueError,
@@ -31,18 +32,20 @@ from .files import atomic_write, same_file_state, stat_or_none
 from .journal import Journal
 from .lifecycle import Event, advance
 from .model import BacklogItem, TaskStatus, utcnow
-from .scoring import RankedItem, ScoringSettings, rank
+from .scoring import Found, RankedItem, ScoringSettings, order, score_all
 from .store import StateStore
-from .writer import render
+from .writer import Written, render
 
 log = logging.getLogger(__name__)
+_MEMO_FORMAT = ("keywords", 1)
 
 
 class Backlog:
     """The items of one backlog file, and the status changes made since it was read."""
 
-    def __init__(self, loaded: Loaded) -> None:
+    def __init__(self, loaded: Loaded, state: StateStore | None = None) -> None:
         self.items = loaded.items
+        self.state = state
         self.warnings = loaded.warnings
         self.path = loaded.document.path
         self.document = loaded.document
@@ -82,7 +85,35 @@ class Backlog:
 
     def ranked(self, settings: ScoringSettings, now: datetime) -> list[RankedItem]:
         """Every item scored at ``now``, best first."""
-        return rank(self.items, settings, now)
+        return order(self.scored(settings, now))
+
+    def scored(self, settings: ScoringSettings, now: datetime) -> list[RankedItem]:
+        """Every item scored at ``now``, in file order.
+
+        Which keywords each item's text holds is remembered in the state folder, so scoring
+        a large backlog again only scans the texts that changed.
+        """
+        matcher = settings.matcher
+        memo = FrameCache[Found](self._memo_path(matcher.fingerprint), header=_MEMO_FORMAT)
+        if memo.path is not None and not matcher.memo:
+            with perf.paused_gc():
+                memo.load()
+                matcher.memo.update(memo.entries)
+        result = score_all(self.items, settings, now)
+        if memo.path is not None and matcher.fresh:
+            for key, found in matcher.fresh.items():
+                memo.put(key, found)
+            memo.flush(live=matcher.memo)
+        matcher.fresh.clear()
+        return result
+
+    def _memo_path(self, fingerprint: str) -> Path | None:
+        if self.state is None:
+            return None
+        try:
+            return self.state.cache_path(self.path, f"keywords-{fingerprint}")
+        except OSError:
+            return None
 
 
 class BacklogStore:
@@ -95,11 +126,13 @@ class BacklogStore:
         state: StateStore,
         journal: Journal,
         lock_timeout: float = 30.0,
+        settle: bool = False,
     ) -> None:
         self.path = path
         self.state = state
         self.journal = journal
         self.lock_timeout = lock_timeout
+        self.settle = settle  # a command-line process: see perf.settle
 
     def _cache(self) -> EntryCache:
         try:
@@ -111,7 +144,8 @@ class BacklogStore:
 
     def load(self) -> Backlog:
         """Read the backlog (no lock needed: writes replace the file in one step)."""
-        return Backlog(document.read(self.path, self._cache()))
+        with perf.paused_gc(settle_after=self.settle):
+            return Backlog(document.read(self.path, self._cache()), self.state)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Backlog]:
@@ -136,32 +170,44 @@ class BacklogStore:
     def save(self, backlog: Backlog) -> int:
         """Write ``backlog`` if it changed; returns how many items were written. Call it only
         inside ``transaction`` (it relies on the lock for exclusion)."""
-        written = render(backlog.document, backlog.items)
-        if written.changed == 0 and backlog.document.kind is not Kind.JSON:
-            self.journal.append(backlog.events)
-            backlog.events.clear()
-            return 0
-        if not same_file_state(backlog.document.stat, stat_or_none(self.path)):
+        before = backlog.document
+        try:
+            written = render(before, backlog.items)
+            if written.changed or before.kind is Kind.JSON:
+                self._replace(before, written)
+                backlog.document = written.document
+                for key, entry in written.cache.items():
+                    backlog.cache.put(key, entry)
+                backlog.cache.flush(live=[e.key for e in written.document.entries.values()])
+        except BaseException:
+            # Rendering reuses the old document's parts; see the file afresh before a retry.
+            backlog.document = self._reread(backlog)
+            raise
+        self.journal.append(backlog.events)
+        backlog.events.clear()
+        return written.changed
+
+    def _replace(self, before: document.Document, written: Written) -> None:
+        if not same_file_state(before.stat, stat_or_none(self.path)):
             raise ConcurrentEditError(
                 f"{self.path} changed on disk while this command ran (was it edited or "
                 "restored?); nothing was written. Run the command again."
             )
-        if backlog.document.kind is Kind.JSON:
+        if before.kind is Kind.JSON:
             self._keep_original()
         try:
-            atomic_write(self.path, written.text)
+            atomic_write(self.path, written.pieces)
         except OSError as error:
             raise BacklogFileError(
                 self.path, f"cannot be written ({error.strerror}); nothing was changed"
             ) from None
         written.document.stat = stat_or_none(self.path)
-        backlog.document = written.document
-        for key, entry in written.cache.items():
-            backlog.cache.put(key, entry)
-        backlog.cache.flush(live=[entry.key for entry in written.document.entries.values()])
-        self.journal.append(backlog.events)
-        backlog.events.clear()
-        return written.changed
+
+    def _reread(self, backlog: Backlog) -> document.Document:
+        try:
+            return document.read(self.path, backlog.cache).document
+        except BacklogError:
+            return document.Document(self.path, Kind.NEW)
 
     def _keep_original(self) -> None:
         """Before the first rewrite of a JSON backlog as YAML, keep the original beside state."""

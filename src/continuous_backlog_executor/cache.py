@@ -1,122 +1,145 @@
 """A content-addressed cache of parsed backlog entries, so only changed entries are parsed.
 
 Keyed by a digest of each entry's exact text, it can never serve a stale parse: an edited entry
-has a new digest. It lives in the machine-owned state folder as append-only JSON lines; a
-damaged or foreign cache file is ignored and rebuilt, never trusted.
+has a new digest. Values are rows of plain values (see ``codec.row_of``), stored as a stream of
+pickled batches that each write appends to; a damaged or foreign file is ignored and rebuilt.
+Unpickling is restricted to plain data and date/time types, so even a planted cache file cannot
+run code.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
+import io
 import logging
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import pickle
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 from filelock import FileLock
 
-from .codec import Record
-from .files import append_line, atomic_write
+from .codec import Row
+from .files import atomic_write
 
 log = logging.getLogger(__name__)
 
-# Bump when decoding or encoding changes what a given entry text means.
-CACHE_FORMAT = 1
+# Bump when decoding or the row layout changes what a given entry text means.
+CACHE_FORMAT = 2
+Notes = tuple[tuple[int, str], ...]  # warnings: (line offset within the entry, message)
+Value = tuple[Row, Notes]
+V = TypeVar("V")
 
 
-def digest(text: str) -> str:
+def digest(text: str) -> bytes:
     """A short, collision-resistant name for an entry's exact text."""
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
-@dataclass(frozen=True, slots=True)
-class CachedEntry:
-    """What an entry's text decodes to, and the warnings decoding it gave."""
+class _DataOnly(pickle.Unpickler):
+    """Refuses every class but the date and time types rows contain."""
 
-    record: Record
-    warnings: tuple[tuple[int, str], ...] = ()  # (line offset within the entry, message)
+    ALLOWED = frozenset(
+        {
+            ("datetime", "datetime"),
+            ("datetime", "date"),
+            ("datetime", "timezone"),
+            ("datetime", "timedelta"),
+        }
+    )
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the entry cache")
+        return super().find_class(module, name)
 
 
-class EntryCache:
-    """Parsed entries of one backlog file, by digest."""
+class FrameCache(Generic[V]):
+    """Values by 16-byte digest, kept on disk as a header and appended pickled batches."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, header: object = CACHE_FORMAT) -> None:
         self.path = path
-        self._lock = FileLock(f"{path}.lock", timeout=10) if path is not None else None
-        self.entries: dict[str, CachedEntry] = {}
-        self._lines = 0
-        self._pending: dict[str, CachedEntry] = {}
+        self.header = header
+        self.entries: dict[bytes, V] = {}
+        self._stored = 0
+        self._healthy = False  # the file on disk is ours and whole, so appending is safe
+        self._pending: dict[bytes, V] = {}
+
+    def _lock(self) -> FileLock:
+        return FileLock(f"{self.path}.lock", timeout=10)
 
     def load(self) -> None:
-        """Read the cache; any damage discards it (it only ever saves time)."""
+        """Read the cache; any damage discards the rest of it (it only ever saves time)."""
         if self.path is None:
             return
         try:
-            text = self.path.read_text(encoding="utf-8")
-        except (FileNotFoundError, UnicodeDecodeError, OSError):
+            data = self.path.read_bytes()
+        except OSError:
             return
-        body = text.rstrip("\n")
-        if not body:
-            return
+        stream = io.BytesIO(data)
         try:
-            # One parse for the whole file: each line is a JSON array with no raw newline.
-            rows = json.loads("[" + body.replace("\n", ",") + "]")
-            entries = {
-                row[0]: CachedEntry(row[1], tuple((int(n[0]), str(n[1])) for n in row[2]))
-                for row in rows
-            }
-        except (ValueError, IndexError, TypeError, KeyError):
-            log.debug("ignoring damaged entry cache %s", self.path)
-            return
-        self.entries = entries
-        self._lines = len(rows)
+            if _DataOnly(stream).load() != self.header:
+                return
+            while stream.tell() < len(data):
+                batch = _DataOnly(stream).load()
+                self.entries.update(batch)
+                self._stored += len(batch)
+            self._healthy = True
+        except Exception as error:  # a truncated or foreign file: use what was read before it
+            log.debug(
+                "entry cache %s is damaged after %d entries: %s", self.path, self._stored, error
+            )
 
-    def get(self, key: str) -> CachedEntry | None:
-        """The cached decode of the entry with digest ``key``."""
+    def get(self, key: bytes) -> V | None:
+        """The value stored under ``key``."""
         return self.entries.get(key)
 
-    def put(self, key: str, entry: CachedEntry) -> None:
-        """Remember a decode; written out by ``flush``."""
+    def put(self, key: bytes, value: V) -> None:
+        """Remember a value; written out by ``flush``."""
         if key not in self.entries:
-            self.entries[key] = entry
-            self._pending[key] = entry
+            self.entries[key] = value
+            self._pending[key] = value
 
-    def flush(self, live: Iterable[str] = ()) -> None:
-        """Write new entries; rewrite the file when most of it is about entries now gone."""
-        if self.path is None or self._lock is None:
+    def flush(self, live: Iterable[bytes]) -> None:
+        """Append new values; rewrite the file when most of it is about keys not in ``live``."""
+        if self.path is None or (not self._pending and self._stored):
             return
-        live_keys = set(live)
-        stale = self._lines + len(self._pending) - len(live_keys)
+        keys = set(live)
         try:
-            with self._lock:
-                if live_keys and stale > max(1000, len(live_keys)):
+            with self._lock():
+                stale = self._stored + len(self._pending) > 2 * max(len(keys), 500)
+                if not self._healthy or stale or not self.path.exists():
                     self._rewrite(
-                        self.path, {k: self.entries[k] for k in live_keys if k in self.entries}
+                        self.path, {k: self.entries[k] for k in keys if k in self.entries}
                     )
-                elif self._pending:
+                else:
                     self._append(self.path, self._pending)
         except OSError as error:
             log.debug("could not write entry cache %s: %s", self.path, error)
         self._pending = {}
 
-    def _append(self, path: Path, entries: Mapping[str, CachedEntry]) -> None:
-        append_line(path, "\n".join(_row(k, v) for k, v in entries.items()))
-        self._lines += len(entries)
+    def _append(self, path: Path, batch: dict[bytes, V]) -> None:
+        with path.open("ab") as stream:
+            stream.write(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+        self._stored += len(batch)
 
-    def _rewrite(self, path: Path, entries: Mapping[str, CachedEntry]) -> None:
-        atomic_write(path, "".join(_row(k, v) + "\n" for k, v in entries.items()))
-        self._lines = len(entries)
+    def _rewrite(self, path: Path, entries: dict[bytes, V]) -> None:
+        atomic_write(
+            path,
+            pickle.dumps(self.header, protocol=pickle.HIGHEST_PROTOCOL)
+            + pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL),
+        )
+        self._stored = len(entries)
+        self._healthy = True
 
     def clear(self) -> None:
         """Forget everything, on disk too."""
-        self.entries = {}
-        self._pending = {}
+        self.entries, self._pending, self._stored = {}, {}, 0
         if self.path is not None:
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
 
 
-def _row(key: str, entry: CachedEntry) -> str:
-    return json.dumps([key, entry.record, list(entry.warnings)], ensure_ascii=False)
+class EntryCache(FrameCache[Value]):
+    """Parsed entries of one backlog file (row and warnings), by digest of the entry's text."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -77,6 +78,8 @@ def _number(
                 raise BadValueError(f"must be a number, not {value!r}") from None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise BadValueError(f"must be a number, not {value!r}")
+        if not math.isfinite(value):
+            raise BadValueError(f"must be a finite number, not {value!r}")
         if whole and value != int(value):
             raise BadValueError(f"must be a whole number, not {value!r}")
         if value < low or (high is not None and value > high):
@@ -287,10 +290,10 @@ def _flatten(
             out[key] = value
         elif key in SECTIONS:
             if not isinstance(value, dict):
-                raise ConfigError(f"{origin(name)}: {key} must be a section (a JSON object)")
+                raise ConfigError(f"{origin(key)}: {key} must be a section (a JSON object)")
             _flatten(value, f"{key}.", out, origin)
         else:
-            raise ConfigError(f"{origin(name)}: unknown setting {key!r}{_suggest(key)}")
+            raise ConfigError(f"{origin(key)}: unknown setting {key!r}{_suggest(key)}")
 
 
 def read_file(path: Path) -> dict[str, object]:
@@ -310,13 +313,19 @@ def read_file(path: Path) -> dict[str, object]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: must hold a JSON object of settings")
     flat: dict[str, object] = {}
-    _flatten(data, "", flat, lambda name: f"{path}:{_line_of(text, name)}")
+    _flatten(data, "", flat, lambda key: f"{path}:{_line_of(text, key)}")
     return flat
 
 
-def _line_of(text: str, name: str) -> int:
-    match = re.search(rf'"{re.escape(name)}"\s*:', text)
-    return text.count("\n", 0, match.start()) + 1 if match else 1
+def _line_of(text: str, key: str) -> int:
+    """The line of ``key`` (dotted) in JSON text: each part is looked for after the last."""
+    position = 0
+    for part in key.split("."):
+        match = re.compile(rf'"{re.escape(part)}"\s*:').search(text, position)
+        if match is None:
+            break
+        position = match.start()
+    return text.count("\n", 0, position) + 1
 
 
 def load(

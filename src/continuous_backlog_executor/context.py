@@ -73,7 +73,11 @@ def build(
     if backlog_path.is_dir():
         raise ConfigError(f"paths.backlog: {backlog_path} is a folder; point it at a file")
     store = BacklogStore(
-        backlog_path, state=state, journal=journal, lock_timeout=cfg.value("lock_timeout")
+        backlog_path,
+        state=state,
+        journal=journal,
+        lock_timeout=cfg.value("lock_timeout"),
+        settle=True,
     )
     return Context(cfg, store, state, journal, _actor(cfg, root))
 

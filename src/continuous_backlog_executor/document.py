@@ -23,19 +23,12 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from . import layout as layout_mod
-from .cache import CachedEntry, EntryCache, digest
-from .codec import (
-    KNOWN_KEYS,
-    FieldError,
-    Record,
-    decode,
-    encode,
-    from_record,
-    state_of,
-)
+from .cache import EntryCache, digest
+from .codec import KNOWN_KEYS, FieldError, Row, decode, from_row, row_of
 from .errors import BacklogFileError
 from .files import stat_or_none
 from .model import BacklogItem
+from .perf import paused_gc, running_gc
 from .yamlio import (
     Indent,
     error_line,
@@ -55,6 +48,7 @@ version: 1
 items:
 """
 _MISSING_ID = "\x00missing"
+_LOOKS_LIKE_JSON = re.compile(r"\s*[\[{]")
 
 
 class Kind(StrEnum):
@@ -68,13 +62,13 @@ class Kind(StrEnum):
 
 @dataclass(slots=True)
 class Entry:
-    """One item's text in the file and what it held when read."""
+    """Where one item's text is in the document, and what it held when read."""
 
-    text: str
+    start: int  # the entry is ``document.text[start:stop]`` (both 0 when read as a whole)
+    stop: int
     line: int
-    record: Record | None
-    state: tuple[object, ...] | None  # None: must be written (an id or date was filled in)
-    key: str = ""  # digest of ``text``, its name in the entry cache
+    state: Row | None  # ``row_of`` the item as read; None: it must be written (id/date filled)
+    key: bytes = b""  # digest of the entry's text: its name in the entry cache
 
 
 @dataclass
@@ -83,6 +77,7 @@ class Document:
 
     path: Path
     kind: Kind
+    text: str = ""
     header: str = DEFAULT_HEADER
     trailer: str = ""
     column: int = 0
@@ -91,6 +86,19 @@ class Document:
     stat: os.stat_result | None = None
     root: Any = None  # the whole round-trip tree, for Kind.TREE
     maps: dict[str, CommentedMap] = field(default_factory=dict)
+    # After a write, the new text as the pieces it was written from; joined only when needed,
+    # so a large file is not held twice (the old text and the new) at the same time.
+    pieces: list[str] | None = None
+
+    def full_text(self) -> str:
+        """The whole text of the file as read or last written."""
+        if self.pieces is not None:
+            self.text, self.pieces = "".join(self.pieces), None
+        return self.text
+
+    def entry_text(self, entry: Entry) -> str:
+        """The text of ``entry`` as read."""
+        return self.full_text()[entry.start : entry.stop]
 
 
 @dataclass
@@ -109,11 +117,12 @@ def read(path: Path, cache: EntryCache) -> Loaded:
     if stat is None:
         return Loaded(Document(path, Kind.NEW), [], [])
     text = _read_text(path)
-    if text.lstrip().startswith(("[", "{")):
+    if _LOOKS_LIKE_JSON.match(text):
         return _read_json(path, text, stat)
     split = layout_mod.split(text)
     if split is not None:
-        loaded = _read_entries(path, split, cache, stat)
+        with paused_gc():
+            loaded = _read_entries(path, split, cache, stat)
         if loaded is not None:
             return loaded
     return _read_tree(path, text, stat)
@@ -156,32 +165,44 @@ def _read_entries(
         path, top, lambda: key_line(load_round_trip(split.header + split.trailer), "version")
     )
     document = Document(
-        path, Kind.ENTRIES, split.header, split.trailer, split.column, split.indent, stat=stat
+        path,
+        Kind.ENTRIES,
+        split.text,
+        split.header,
+        split.trailer,
+        split.column,
+        split.indent,
+        stat=stat,
     )
     items: list[BacklogItem] = []
     warnings: list[str] = []
     missing: list[int] = []
-    for text, line in zip(split.entries, split.lines, strict=True):
+    for index, line in enumerate(split.lines):
+        text = split.entry(index)
         key = digest(text)
-        cached = cache.get(key)
-        if cached is not None:
-            item, record, complete = from_record(cached.record), cached.record, True
-            notes: list[tuple[int, str]] = list(cached.warnings)
+        state: Row | None
+        hit = cache.get(key)
+        if hit is not None:
+            state, notes = hit
+            item = from_row(state)
         else:
-            raw = parse_entry(text)
-            if raw is None:
-                return None
-            item, notes, complete = _decode_at(
-                path, raw, base=line, fallback=line, node=partial(_rt_entry, text)
-            )
-            record = encode(item)
-            if complete:
-                cache.put(key, CachedEntry(record, tuple(notes)))
-        warnings.extend(_place(path, line, note) for note in notes)
+            with running_gc():  # parsing makes reference cycles; rebuilding from rows does not
+                raw = parse_entry(text)
+                if raw is None:
+                    return None
+                item, found, complete = _decode_at(
+                    path, raw, base=line, fallback=line, node=partial(_rt_entry, text)
+                )
+            notes = tuple(found)
+            state = row_of(item) if complete else None
+            if state is not None:
+                cache.put(key, (state, notes))
+        if notes:
+            warnings.extend(_place(path, line, note) for note in notes)
         if item.id == _MISSING_ID:
             missing.append(len(items))
-        state = state_of(item) if complete else None
-        _add_entry(document, item, Entry(text, line, record, state, key))
+        entry = Entry(split.starts[index], split.stops[index], line, state, key)
+        _add_entry(document, item, entry)
         items.append(item)
     _fill_missing_ids(document, items, missing)
     cache.flush(live=[entry.key for entry in document.entries.values()])
@@ -255,6 +276,13 @@ def _unknown_key_notes(
     return notes
 
 
+def entry_notes(text: str, raw: Mapping[str, Any]) -> tuple[tuple[int, str], ...]:
+    """Warnings about one entry's unknown keys, with lines counted from the entry's start."""
+    item_id = raw.get("id")
+    label = str(item_id) if item_id is not None else None
+    return tuple(_unknown_key_notes(raw, label, partial(_rt_entry, text), 1))
+
+
 def _add_entry(document: Document, item: BacklogItem, entry: Entry) -> None:
     if item.id != _MISSING_ID and item.id in document.entries:
         first = document.entries[item.id].line
@@ -278,7 +306,6 @@ def _fill_missing_ids(document: Document, items: list[BacklogItem], missing: lis
             index = missing.pop(0)
             items[index].id = next_id(taken)
             taken.add(items[index].id)
-            entry.record = encode(items[index])
             renamed[items[index].id] = entry
         else:
             renamed[key] = entry
@@ -335,8 +362,7 @@ def _read_tree(path: Path, text: str, stat: os.stat_result) -> Loaded:
         warnings.extend(_place(path, 0, note) for note in notes)
         if item.id == _MISSING_ID:
             missing.append(len(items))
-        record = encode(item)
-        _add_entry(document, item, Entry("", line, record, state_of(item) if complete else None))
+        _add_entry(document, item, Entry(0, 0, line, row_of(item) if complete else None))
         items.append(item)
         document.maps[item.id if item.id != _MISSING_ID else f"{_MISSING_ID}{line}"] = node
     maps_by_line = {entry.line: key for key, entry in document.entries.items()}
@@ -394,7 +420,7 @@ def _read_json(path: Path, text: str, stat: os.stat_result) -> Loaded:
         item, _notes, _complete = _decode_at(path, row, base=line, fallback=line, node=lambda: None)
         if item.id == _MISSING_ID:
             item.id = next_id({i.id for i in items})
-        _add_entry(document, item, Entry("", line, None, None))
+        _add_entry(document, item, Entry(0, 0, line, None))
         items.append(item)
     return Loaded(document, items, [])
 

@@ -5,16 +5,20 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
+
+CHUNK = 1 << 20  # text is encoded a megabyte at a time, never as one huge copy
 
 
-def atomic_write(path: Path, data: str | bytes, *, mode: int | None = None) -> None:
+def atomic_write(path: Path, data: str | bytes | Iterable[str], *, mode: int | None = None) -> None:
     """Replace ``path`` with ``data`` in one step: temp file, fsync, rename, fsync the folder.
 
-    The file keeps its permission bits (or gets ``mode`` when new); readers see either the old
-    content or the new, never a mix.
+    ``data`` may be bytes, text, or text in pieces. The file keeps its permission bits (or gets
+    ``mode`` when new); readers see either the old content or the new, never a mix.
     """
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+    pieces = [data] if isinstance(data, (str, bytes)) else data
     path.parent.mkdir(parents=True, exist_ok=True)
     if mode is None:
         with contextlib.suppress(FileNotFoundError):
@@ -23,7 +27,8 @@ def atomic_write(path: Path, data: str | bytes, *, mode: int | None = None) -> N
     temp = Path(temp_name)
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
+            for piece in pieces:
+                _write(stream, piece)
             stream.flush()
             os.fsync(stream.fileno())
         temp.chmod(mode if mode is not None else 0o644)
@@ -34,12 +39,27 @@ def atomic_write(path: Path, data: str | bytes, *, mode: int | None = None) -> N
     _fsync_dir(path.parent)
 
 
+def _write(stream: BinaryIO, piece: str | bytes) -> None:
+    if isinstance(piece, bytes):
+        stream.write(piece)
+        return
+    for start in range(0, len(piece), CHUNK):
+        stream.write(piece[start : start + CHUNK].encode("utf-8"))
+
+
 def append_line(path: Path, line: str) -> None:
-    """Append one line with a single write, so concurrent appenders never interleave."""
+    """Append one line with a single write, so concurrent appenders never interleave.
+
+    If a crash left the file without a final newline, the new line starts on a line of its
+    own, so only the torn line is lost, never the one appended after it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     data = (line.rstrip("\n") + "\n").encode("utf-8")
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
+        size = os.fstat(descriptor).st_size
+        if size and os.pread(descriptor, 1, size - 1) != b"\n":
+            data = b"\n" + data
         os.write(descriptor, data)
         os.fsync(descriptor)
     finally:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .files import append_line
 from .lifecycle import Event
-from .model import TaskStatus
+from .model import TaskStatus, as_utc
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 def _to_json(event: Event) -> str:
     return json.dumps(
         {
-            "time": event.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "time": as_utc(event.time).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "item": event.item,
             "from": event.from_status.value,
             "to": event.to_status.value,

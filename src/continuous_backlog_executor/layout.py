@@ -2,9 +2,10 @@
 
 The file is ``<header> items: <entry> <entry> ... <trailer>``. Each entry is the text of one
 sequence element, from its ``- `` line up to the next one, so an unchanged item can be written
-back byte for byte and its parse can be cached by content. Anything unusual (flow style, tabs,
-anchors across items, several documents, CRLF line ends) returns ``None`` and the caller parses
-the whole file instead, which is always correct, only slower.
+back byte for byte and its parse can be cached by content. Anything unusual (flow style, several
+documents, CRLF line ends) returns ``None`` and the caller parses the whole file instead, which
+is always correct, only slower. Patterns start with a newline so the regular-expression engine
+can jump between lines instead of trying every character (it matters at 50 MB).
 """
 
 from __future__ import annotations
@@ -14,39 +15,46 @@ from dataclasses import dataclass
 
 from .yamlio import Indent
 
-_ITEMS_KEY = re.compile(r"^items:[ \t]*(?:#.*)?$", re.MULTILINE)
-_ANY_ITEMS_KEY = re.compile(r"^items[ \t]*:", re.MULTILINE)
-_CONTENT_LINE = re.compile(r"^( *)([^ \n#].*)$", re.MULTILINE)
-_DIRECTIVE_OR_MARKER = re.compile(r"^(?:%|---|\.\.\.)", re.MULTILINE)
-_NESTED_SEQ = re.compile(r"^( +)[\w-]+:[ \t]*\n( *)- ", re.MULTILINE)
+_ANY_ITEMS_KEY = re.compile(r"\nitems[ \t]*:")
+_ITEMS_LINE = re.compile(r"\nitems:[ \t]*(?:#[^\n]*)?(?=\n|$)")
+_CONTENT_LINE = re.compile(r"\n( *)([^ \n#])")
+_DIRECTIVE_OR_MARKER = re.compile(r"\n(?:%|---|\.\.\.)")
+_NESTED_SEQ = re.compile(r"\n( +)[\w-]+:[ \t]*\n( *)- ")
 
 
 @dataclass(frozen=True, slots=True)
 class Layout:
-    """Where the entries are: ``header + "".join(entries) + trailer`` is the whole text."""
+    """Where the entries are in ``text``: entry ``i`` is ``text[starts[i]:stops[i]]``."""
 
+    text: str
     header: str
-    entries: list[str]
+    starts: list[int]
+    stops: list[int]
     lines: list[int]  # 1-based line number of each entry's first line
     trailer: str
     column: int  # where each entry's "-" stands
     indent: Indent
 
-
-def _end_pattern(column: int) -> re.Pattern[str]:
-    # A content line left of the entries, or at their column but not a new "- " entry.
-    shallower = rf"^ {{0,{column - 1}}}[^ \n#]" if column else r"(?!x)x"
-    level = rf"^ {{{column}}}(?!-(?: |$))[^ \n#]"
-    return re.compile(f"{shallower}|{level}", re.MULTILINE)
+    def entry(self, index: int) -> str:
+        """The text of entry ``index``."""
+        return self.text[self.starts[index] : self.stops[index]]
 
 
 def guess_indent(text: str) -> Indent:
     """The layout of sequences nested under keys in ``text``: indented, or level with the key."""
-    match = _NESTED_SEQ.search(text)
+    match = _NESTED_SEQ.search("\n" + text)
     if match is None or len(match.group(2)) <= len(match.group(1)):
         return Indent()
     offset = len(match.group(2)) - len(match.group(1))
     return Indent(mapping=2, sequence=offset + 2, offset=offset)
+
+
+def _end_pattern(column: int) -> re.Pattern[str]:
+    # A content line left of the entries, or at their column but not a new "- " entry.
+    level = rf" {{{column}}}(?:[^- \n#]|-(?=[^ \n]))"
+    if column:
+        return re.compile(rf"\n(?: {{0,{column - 1}}}[^ \n#]|{level})")
+    return re.compile(rf"\n{level}")
 
 
 def split(text: str) -> Layout | None:
@@ -54,60 +62,64 @@ def split(text: str) -> Layout | None:
 
     Anchors and aliases need no check here: an alias whose anchor sits in another entry makes
     that entry fail to parse on its own, and the caller then falls back to the whole file.
+    Offsets into the padded text (a newline in front) equal offsets into ``text`` of the
+    character after that newline, which is why they are used unchanged below.
     """
     if "\r" in text:
         return None
-    found = list(_ANY_ITEMS_KEY.finditer(text))
-    match = _ITEMS_KEY.search(text)
-    if not found:
+    padded = "\n" + text
+    keys = [m.start() for m in _ANY_ITEMS_KEY.finditer(padded)]
+    if not keys:
         return _without_items(text)
-    if len(found) != 1 or match is None:
+    items_line = _ITEMS_LINE.match(padded, keys[0])
+    if len(keys) != 1 or items_line is None:
         return None
-    body_start = min(match.end() + 1, len(text))
-    first = _CONTENT_LINE.search(text, body_start)
-    if first is None or not _is_entry_start(first.group(2)):
+    body = min(items_line.end(), len(text))
+    first = _CONTENT_LINE.search(padded, body)
+    if first is None or not _entry_start(padded, first.end(2) - 1):
         if first is not None and first.group(1):
             return None  # "items:" holds something other than a block sequence
-        return _layout(text, body_start, body_start, body_start, 0)
+        return _layout(text, padded, body, body, 0)
     column = len(first.group(1))
-    end_match = _end_pattern(column).search(text, first.start())
+    end_match = _end_pattern(column).search(padded, first.start() + 1)
     end = end_match.start() if end_match else len(text)
-    return _layout(text, body_start, first.start(), end, column)
+    return _layout(text, padded, first.start(), end, column)
 
 
-def _is_entry_start(content: str) -> bool:
-    return content == "-" or content.startswith("- ")
+def _entry_start(padded: str, dash: int) -> bool:
+    return padded[dash] == "-" and padded[dash + 1 : dash + 2] in ("", " ", "\n")
 
 
-def _layout(text: str, header_end: int, start: int, end: int, column: int) -> Layout | None:
-    header, trailer = text[:header_end], text[end:]
+def _layout(text: str, padded: str, start: int, end: int, column: int) -> Layout | None:
     # Comments and blank lines between "items:" and the first entry belong to the header.
-    header += text[header_end:start]
-    if _DIRECTIVE_OR_MARKER.search(trailer) or _DIRECTIVE_OR_MARKER.search(header.lstrip("-\n")):
+    header, trailer = text[:start], text[end:]
+    if _DIRECTIVE_OR_MARKER.search("\n" + trailer) or _DIRECTIVE_OR_MARKER.search(
+        "\n" + header.lstrip("-\n")
+    ):
         return None
-    starts = [m.start() for m in re.finditer(rf"^ {{{column}}}-(?: |$)", text[start:end], re.M)]
-    entries, lines = [], []
+    entry = re.compile(rf"\n {{{column}}}-(?= |\n|$)")
+    starts = [m.start() for m in entry.finditer(padded, start, end + 1) if m.start() < end]
+    stops = [*starts[1:], end] if starts else []
+    lines = []
     line = text.count("\n", 0, start) + 1
-    previous = 0
-    for index, offset in enumerate(starts):
-        line += text.count("\n", start + previous, start + offset)
+    previous = start
+    for offset in starts:
+        line += text.count("\n", previous, offset)
         previous = offset
-        stop = starts[index + 1] if index + 1 < len(starts) else end - start
-        entries.append(text[start + offset : start + stop])
         lines.append(line)
-    indent = guess_indent(entries[0]) if entries else Indent()
-    return Layout(header, entries, lines, trailer, column, indent)
+    indent = guess_indent(text[starts[0] : stops[0]]) if starts else Indent()
+    return Layout(text, header, starts, stops, lines, trailer, column, indent)
 
 
 def _without_items(text: str) -> Layout | None:
     """A file with no ``items`` key yet: new entries go after everything already there."""
-    if _DIRECTIVE_OR_MARKER.search(text.lstrip("-\n")) or "\r" in text:
+    if "\r" in text or _DIRECTIVE_OR_MARKER.search("\n" + text.lstrip("-\n")):
         return None
     content = [line for line in text.splitlines() if line.strip() and line.lstrip()[0] != "#"]
     if content and content[0].startswith((" ", "-", "[", "{")):
         return None
     header = text if not text or text.endswith("\n") else text + "\n"
-    return Layout(header + "items:\n", [], [], "", 0, Indent())
+    return Layout(text, header + "items:\n", [], [], [], "", 0, Indent())
 
 
 def dedent(entry: str, column: int) -> str:
@@ -139,9 +151,8 @@ def split_tail(entry: str, column: int) -> tuple[str, str]:
     while cut > 1:
         line = lines[cut - 1]
         stripped = line.lstrip(" ")
-        if stripped.strip() and not (
-            stripped.startswith("#") and len(line) - len(stripped) <= column
-        ):
+        comment = stripped.startswith("#") and len(line) - len(stripped) <= column
+        if stripped.strip() and not comment:
             break
         cut -= 1
     body = "".join(lines[:cut])

@@ -7,14 +7,16 @@ records the rule that produced it so ``backlog explain`` can show its working. P
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 
 from .errors import InvalidValueError
 from .model import SCORE_FIELDS, BacklogItem, TaskType
+from .perf import paused_gc
 
 SECONDS_PER_DAY = 86_400.0
 COMPONENTS = SCORE_FIELDS
@@ -159,6 +161,17 @@ class ScoringSettings:
         return rules
 
     @cached_property
+    def rule_sets(self) -> dict[str, tuple[tuple[KeywordRule, frozenset[str]], ...]]:
+        """Each component's rules with their keywords lowered, for set lookups."""
+        return {
+            component: tuple(
+                (rule, frozenset(word.strip().lower() for word in rule.keywords))
+                for rule in self.rules_for(component)
+            )
+            for component in COMPONENTS
+        }
+
+    @cached_property
     def matcher(self) -> _KeywordMatcher:
         """One compiled matcher over every keyword of every component."""
         keywords = {
@@ -170,24 +183,57 @@ class ScoringSettings:
         return _KeywordMatcher(keywords)
 
 
+Found = tuple[str, ...]
+
+
 class _KeywordMatcher:
-    """Finds which configured keywords occur in a text with a single regular-expression pass."""
+    """Finds which configured keywords occur in a text.
+
+    Words are looked up in the text's set of words, so the cost does not grow with the number
+    of keywords; only phrases and ``prefix*`` keywords need more than a set lookup. Results
+    are remembered by a digest of the text in ``memo``, which a caller may fill from, and save
+    to, disk (see ``fingerprint`` and ``fresh``): scanning is the costliest part of ranking.
+    """
+
+    _WORD = re.compile(r"[\w-]+")
 
     def __init__(self, keywords: Iterable[str]) -> None:
-        words = sorted({k.strip().lower() for k in keywords if k.strip()}, key=len, reverse=True)
-        self._prefixes = tuple(w[:-1] for w in words if w.endswith("*"))
-        parts = [re.escape(w[:-1]) + r"[\w-]*" if w.endswith("*") else re.escape(w) for w in words]
-        pattern = r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w-])" if parts else r"(?!x)x"
-        self._regex = re.compile(pattern, re.IGNORECASE)
+        cleaned = {k.strip().lower() for k in keywords if k.strip()}
+        self._words = frozenset(k for k in cleaned if not k.endswith("*") and " " not in k)
+        self._prefixes = tuple(sorted(k[:-1] for k in cleaned if k.endswith("*")))
+        self._phrases = tuple(
+            (phrase, phrase.split()[0], re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])"))
+            for phrase in sorted(k for k in cleaned if " " in k and not k.endswith("*"))
+        )
+        self.fingerprint = hashlib.blake2b(
+            "\n".join(sorted(cleaned)).encode(), digest_size=8
+        ).hexdigest()
+        self.memo: dict[bytes, Found] = {}
+        self.fresh: dict[bytes, Found] = {}
 
-    def find(self, text: str) -> frozenset[str]:
-        """The configured keywords (as configured, ``*`` included) found in ``text``."""
-        found: set[str] = set()
-        for match in self._regex.finditer(text):
-            word = match.group(0).lower()
-            found.add(word)
-            found.update(p + "*" for p in self._prefixes if word.startswith(p))
-        return frozenset(found)
+    def find(self, text: str) -> Found:
+        """The configured keywords (as configured, ``*`` included) found in ``text``, sorted."""
+        key = hashlib.blake2b(text.encode(), digest_size=12).digest()
+        found = self.memo.get(key)
+        if found is None:
+            found = self.scan(text)
+            self.memo[key] = found
+            self.fresh[key] = found
+        return found
+
+    def scan(self, text: str) -> Found:
+        """``find`` without the memo."""
+        lowered = text.lower()
+        words = set(self._WORD.findall(lowered))
+        found = words & self._words
+        if self._prefixes:
+            for word in words:
+                if word.startswith(self._prefixes):
+                    found.update(p + "*" for p in self._prefixes if word.startswith(p))
+        for phrase, first, pattern in self._phrases:
+            if first in words and pattern.search(lowered):
+                found.add(phrase)
+        return tuple(sorted(found))
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,29 +271,67 @@ def item_text(item: BacklogItem) -> str:
     return " ".join((item.title, item.description, " ".join(item.labels), tag))
 
 
-def _from_rules(
-    component: str, item: BacklogItem, found: frozenset[str], settings: ScoringSettings
-) -> Estimate:
-    for rule in settings.rules_for(component):
-        hits = [word for word in rule.keywords if word.lower() in found]
-        if hits:
-            label = f" ({rule.name})" if rule.name else ""
-            return Estimate(rule.value, f"keyword {hits[0]!r}{label}", estimated=True)
-    value = settings.type_values[component][item.task_type]
-    return Estimate(
-        value, f"no keyword matched; default for type {item.task_type.value}", estimated=True
-    )
+# How an input got its value: the item's own, its type's default, a keyword rule or a due
+# date. Cheap to record while ranking thousands of items; put into words only when asked.
+_OWN = "own"
+_TYPE = "type"
+Why = str | KeywordRule | date
 
 
-def _due_date_estimate(item: BacklogItem, now: datetime) -> Estimate | None:
-    if item.due_date is None:
-        return None
-    days_left = (item.due_date - now.date()).days
-    for bound, value in DUE_DATE_STEPS:
-        if days_left <= bound:
+def _due_value(due: date, now: datetime) -> int:
+    days_left = (due - now.date()).days
+    return next((value for bound, value in DUE_DATE_STEPS if days_left <= bound), 1)
+
+
+def _choose(
+    component: str,
+    item: BacklogItem,
+    settings: ScoringSettings,
+    now: datetime,
+    found: Found | None,
+) -> tuple[int, Why]:
+    own: int | None = getattr(item, component)
+    if own is not None:
+        return own, _OWN
+    value: int = settings.type_values[component][item.task_type]
+    why: Why = _TYPE
+    if found:
+        for rule, words in settings.rule_sets[component]:
+            if not words.isdisjoint(found):
+                value, why = rule.value, rule
+                break
+    if component == "time_criticality" and item.due_date is not None:
+        due = _due_value(item.due_date, now)
+        if due >= value:
+            value, why = due, item.due_date
+    return value, why
+
+
+def _words(value: int, why: Why, item: BacklogItem, found: Found, now: datetime) -> Estimate:
+    if why == _OWN:
+        return Estimate(value, "set on the item", estimated=False)
+    if isinstance(why, KeywordRule):
+        first = next(word for word in why.keywords if word.strip().lower() in found)
+        label = f" ({why.name})" if why.name else ""
+        return Estimate(value, f"keyword {first!r}{label}", estimated=True)
+    if isinstance(why, date):
+        days_left = (why - now.date()).days
+        if days_left > DUE_DATE_STEPS[-1][0]:
+            rule = f"due date {why.isoformat()} is {days_left} days away"
+        else:
             when = "overdue" if days_left < 0 else f"due in {days_left} days"
-            return Estimate(value, f"due date {item.due_date.isoformat()} ({when})", True)
-    return Estimate(1, f"due date {item.due_date.isoformat()} is {days_left} days away", True)
+            rule = f"due date {why.isoformat()} ({when})"
+        return Estimate(value, rule, estimated=True)
+    rule = f"no keyword matched; default for type {item.task_type.value}"
+    return Estimate(value, rule, estimated=True)
+
+
+def _found(item: BacklogItem, settings: ScoringSettings) -> Found | None:
+    if item.impact is None or item.effort is None or item.time_criticality is None:
+        return settings.matcher.find(item_text(item))
+    if item.risk_reduction is None:
+        return settings.matcher.find(item_text(item))
+    return None
 
 
 def estimate(
@@ -255,23 +339,16 @@ def estimate(
     item: BacklogItem,
     settings: ScoringSettings,
     now: datetime,
-    found: frozenset[str] | None = None,
+    found: Found | None = None,
 ) -> Estimate:
     """The value of one WSJF input: the item's own if set, else an estimate with its rule.
 
     ``found`` is the keywords already found in the item's text, to avoid searching it again.
     """
-    own = getattr(item, component)
-    if own is not None:
-        return Estimate(own, "set on the item", estimated=False)
-    if found is None:
+    if found is None and getattr(item, component) is None:
         found = settings.matcher.find(item_text(item))
-    guess = _from_rules(component, item, found, settings)
-    if component == "time_criticality":
-        due = _due_date_estimate(item, now)
-        if due is not None and due.value >= guess.value:
-            return due
-    return guess
+    value, why = _choose(component, item, settings, now, found)
+    return _words(value, why, item, found or (), now)
 
 
 def aging(created_at: datetime, now: datetime, settings: ScoringSettings) -> tuple[float, float]:
@@ -280,11 +357,24 @@ def aging(created_at: datetime, now: datetime, settings: ScoringSettings) -> tup
     return days_old, min(settings.aging_cap, 1.0 + days_old * settings.aging_per_day)
 
 
+def _numbers(
+    item: BacklogItem, settings: ScoringSettings, now: datetime, found: Found | None
+) -> tuple[float, float, float, int]:
+    """``(wsjf, cost_of_delay, aging_multiplier, effort)`` without any explanation."""
+    weights = settings.weights
+    cost_of_delay = (
+        weights.impact * _choose("impact", item, settings, now, found)[0]
+        + weights.time_criticality * _choose("time_criticality", item, settings, now, found)[0]
+        + weights.risk_reduction * _choose("risk_reduction", item, settings, now, found)[0]
+    )
+    effort = _choose("effort", item, settings, now, found)[0]
+    multiplier = aging(item.created_at, now, settings)[1]
+    return cost_of_delay * multiplier / effort, cost_of_delay, multiplier, effort
+
+
 def score(item: BacklogItem, settings: ScoringSettings, now: datetime) -> Score:
-    """The WSJF breakdown of ``item`` at ``now``."""
-    found = None
-    if any(getattr(item, name) is None for name in COMPONENTS):
-        found = settings.matcher.find(item_text(item))
+    """The WSJF breakdown of ``item`` at ``now``, every value with the rule that set it."""
+    found = _found(item, settings)
     parts = {name: estimate(name, item, settings, now, found) for name in COMPONENTS}
     days_old, multiplier = aging(item.created_at, now, settings)
     weights = settings.weights
@@ -306,36 +396,72 @@ def score(item: BacklogItem, settings: ScoringSettings, now: datetime) -> Score:
     )
 
 
-@dataclass(frozen=True, slots=True)
 class RankedItem:
-    """An item with its score, in ranking order."""
+    """An item with its WSJF; the full breakdown (``score``) is worked out when first asked."""
 
-    item: BacklogItem
-    score: Score
+    __slots__ = ("_score", "cost_of_delay", "item", "now", "settings", "wsjf")
+
+    def __init__(
+        self,
+        item: BacklogItem,
+        settings: ScoringSettings,
+        now: datetime,
+        *,
+        wsjf: float,
+        cost_of_delay: float,
+    ) -> None:
+        self.item = item
+        self.settings = settings
+        self.now = now
+        self.wsjf = wsjf
+        self.cost_of_delay = cost_of_delay
+        self._score: Score | None = None
+
+    @property
+    def score(self) -> Score:
+        """Every input with the rule that set it, the aging, and the result."""
+        if self._score is None:
+            self._score = score(self.item, self.settings, self.now)
+        return self._score
+
+    def __repr__(self) -> str:
+        return f"RankedItem({self.item.id!r}, wsjf={self.wsjf:.4f})"
 
 
 def _rank_key(entry: RankedItem) -> tuple[float, float, datetime, str]:
     # Rounding keeps equal scores equal when they were reached through different float paths.
     return (
-        -round(entry.score.wsjf, 9),
-        -round(entry.score.cost_of_delay, 9),
+        -round(entry.wsjf, 9),
+        -round(entry.cost_of_delay, 9),
         entry.item.created_at,
         entry.item.id,
     )
 
 
+def score_all(
+    items: Iterable[BacklogItem], settings: ScoringSettings, now: datetime
+) -> list[RankedItem]:
+    """Score every item at ``now``, in the given order, updating each item's ``wsjf_score``
+    and ``aging_multiplier`` attributes to match."""
+    scored = []
+    with paused_gc():
+        for item in items:
+            found = _found(item, settings)
+            wsjf, cost_of_delay, multiplier, _effort = _numbers(item, settings, now, found)
+            item.wsjf_score = wsjf
+            item.aging_multiplier = multiplier
+            scored.append(RankedItem(item, settings, now, wsjf=wsjf, cost_of_delay=cost_of_delay))
+    return scored
+
+
+def order(scored: Iterable[RankedItem]) -> list[RankedItem]:
+    """Best first: higher WSJF, then higher cost of delay, then older, then id."""
+    with paused_gc():
+        return sorted(scored, key=_rank_key)
+
+
 def rank(
     items: Iterable[BacklogItem], settings: ScoringSettings, now: datetime
 ) -> list[RankedItem]:
-    """Score ``items`` and order them: higher WSJF, then higher cost of delay, older, id.
-
-    Each item's ``wsjf_score`` and ``aging_multiplier`` attributes are updated to match.
-    """
-    ranked = []
-    for item in items:
-        result = score(item, settings, now)
-        item.wsjf_score = result.wsjf
-        item.aging_multiplier = result.aging_multiplier
-        ranked.append(RankedItem(item, result))
-    ranked.sort(key=_rank_key)
-    return ranked
+    """Score ``items`` and order them best first (see ``score_all`` and ``order``)."""
+    return order(score_all(items, settings, now))

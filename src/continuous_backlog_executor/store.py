@@ -61,7 +61,7 @@ class StateStore:
 
     def cache_path(self, target: Path, kind: str) -> Path:
         """Where a cache of ``kind`` about ``target`` is kept."""
-        return self.folder("cache") / f"{kind}-{_key(target.resolve())}.jsonl"
+        return self.folder("cache") / f"{kind}-{_key(target.resolve())}.pickle"
 
 
 def _key(path: Path) -> str:

@@ -6,18 +6,20 @@ file is replaced, so a formatting slip can never change or lose data.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from . import layout as layout_mod
-from .cache import CachedEntry, digest
-from .codec import FIELD_ORDER, Record, decode, encode, restore, state_of
-from .document import DEFAULT_HEADER, Document, Entry, Kind, parse_entry
+from .cache import Notes, Value, digest
+from .codec import FIELD_ORDER, Record, Row, decode, encode, from_row, row_of
+from .document import DEFAULT_HEADER, Document, Entry, Kind, entry_notes, parse_entry
 from .errors import InvalidValueError
 from .model import BacklogItem
+from .perf import paused_gc
 from .yamlio import (
     Indent,
     apply_changes,
@@ -38,11 +40,11 @@ class RenderError(RuntimeError):
 
 @dataclass
 class Written:
-    """The new file text, the document describing it, and parses worth caching."""
+    """The new file text (as pieces), the document describing it, and parses worth caching."""
 
-    text: str
+    pieces: list[str]
     document: Document
-    cache: dict[str, CachedEntry] = field(default_factory=dict)
+    cache: dict[bytes, Value] = field(default_factory=dict)
     changed: int = 0
 
 
@@ -53,64 +55,95 @@ def render(document: Document, items: Sequence[BacklogItem]) -> Written:
         if item.id in by_id:
             raise InvalidValueError("id", f"two items share the id {item.id!r}")
         by_id[item.id] = item
-    if document.kind is Kind.TREE and document.root is not None:
-        return _render_tree(document, by_id)
-    return _render_entries(document, by_id)
+    with paused_gc():
+        if document.kind is Kind.TREE and document.root is not None:
+            return _render_tree(document, by_id)
+        return _render_entries(document, by_id)
 
 
 # -- the usual layout ---------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class _Slot:
+    """One entry on its way into the new text."""
+
+    entry: Entry
+    row: Row
+    text: str | None = None  # None: the entry's text stays as it is
+    notes: Notes = ()
+
+
 def _render_entries(document: Document, by_id: dict[str, BacklogItem]) -> Written:
     reuse = document.kind is Kind.ENTRIES
     header = document.header if reuse else DEFAULT_HEADER
+    header += "" if header.endswith("\n") else "\n"
     column = document.column if reuse else 0
     indent = document.indent if reuse else Indent()
-    written = Written("", Document(document.path, Kind.ENTRIES, header, document.trailer))
-    kept: list[_Kept] = []
-    gap = ""
-    for key, entry in document.entries.items():
+    trailer = document.trailer if reuse else ""
+    # Entries are updated in place: at 100,000 items, making new ones costs real time.
+    entries = document.entries if reuse else {}
+    out = Document(document.path, Kind.ENTRIES, "", header, trailer, column, indent, entries)
+    written = Written([], out)
+    placed: list[_Slot] = []
+    changed: list[tuple[_Slot, BacklogItem]] = []
+    for key, entry in list(document.entries.items()):
         item = by_id.pop(key, None)
         if item is None:
+            entries.pop(key, None)
             continue
-        text, record, changed = _rewrite(entry, item, column, indent, reuse=reuse)
-        tail = layout_mod.split_tail(text, column)[1]
-        gap = tail[: len(tail) - len(tail.lstrip("\n"))]  # blank lines between entries
-        if changed:
-            _verify(text, record, column, item.id)
-            written.changed += 1
-        cacheable = changed and _is_canonical_cacheable(text, record, column, indent)
-        kept.append(_Kept(item, text, record, entry.key if not changed else "", cacheable))
-    new_items = list(by_id.values())
-    for item, text in zip(
-        new_items, _fresh([encode(i) for i in new_items], column, indent), strict=True
-    ):
-        record = encode(item)
+        row = row_of(item)
+        slot = _Slot(entry, row)
+        placed.append(slot)
+        if not reuse or entry.state is None or row != entry.state:
+            changed.append((slot, item))
+    _rewrite_changed(document, changed, column, indent, reuse=reuse)
+    for slot, item in changed:
+        entries[item.id] = slot.entry
+    fresh = list(by_id.values())
+    records = [encode(item) for item in fresh]
+    for item, record, text in zip(fresh, records, _fresh(records, column, indent), strict=True):
         _verify(text, record, column, item.id)
-        kept.append(_Kept(item, text + gap, record, "", cacheable=True))
-        written.changed += 1
-    _assemble(written, header, document.trailer, kept, column=column, indent=indent)
+        entry = Entry(0, 0, 0, None)
+        entries[item.id] = entry
+        placed.append(_Slot(entry, row_of(item), text))
+    written.changed = sum(1 for slot in placed if slot.text is not None)
+    _assemble(written, document.full_text() if reuse else "", placed)
     return written
 
 
-def _rewrite(
-    entry: Entry, item: BacklogItem, column: int, indent: Indent, *, reuse: bool
-) -> tuple[str, Record, bool]:
-    """The entry's new text, the record it holds, and whether the text changed."""
-    if reuse and entry.state is not None and entry.record is not None:
-        if state_of(item) == entry.state:
-            return entry.text, entry.record, False
-        record = encode(item)
-        if record == entry.record:
-            return entry.text, record, False
-    record = encode(item)
-    if not reuse or not entry.text:
-        return _fresh([record], column, indent)[0], record, True
-    body, tail = layout_mod.split_tail(entry.text, column)
-    old = restore(entry.record) if entry.record is not None else None
-    if old is not None and indent.is_default and _fresh([old], column, indent)[0] == body:
-        return _fresh([record], column, indent)[0] + tail, record, True
-    return _edit(body, old, record, column, indent) + tail, record, True
+def _rewrite_changed(
+    document: Document,
+    changed: list[tuple[_Slot, BacklogItem]],
+    column: int,
+    indent: Indent,
+    *,
+    reuse: bool,
+) -> None:
+    """Fill in the new text and warnings of each changed entry's slot (None: the text still
+    holds the item, as after a change that does not reach the file, such as sub-second time)."""
+    olds: list[Record | None] = [
+        encode(from_row(slot.entry.state)) if reuse and slot.entry.state is not None else None
+        for slot, _ in changed
+    ]
+    # One dump for all: is each entry exactly what the tool writes (no human formatting)?
+    canonical = [i for i, old in enumerate(olds) if old is not None and indent.is_default]
+    known = [old for old in olds if old is not None and indent.is_default]
+    as_written = dict(zip(canonical, _fresh(known, column, indent), strict=True))
+    for index, (slot, item) in enumerate(changed):
+        record, old = encode(item), olds[index]
+        text = document.entry_text(slot.entry) if reuse else ""
+        if old is not None and old == record and text:
+            continue
+        body, tail = layout_mod.split_tail(text, column) if text else ("", "")
+        if not body:
+            new = _fresh([record], column, indent)[0]
+        elif as_written.get(index) == body:
+            new = _fresh([record], column, indent)[0] + tail
+        else:
+            new = _edit(body, old, record, column, indent) + tail
+        raw = _verify(new, record, column, item.id)
+        slot.text, slot.notes = new, entry_notes(layout_mod.dedent(new, column), raw)
 
 
 def _fresh(records: list[Record], column: int, indent: Indent) -> list[str]:
@@ -131,7 +164,7 @@ def _edit(body: str, old: Record | None, record: Record, column: int, indent: In
     tree = load_round_trip(layout_mod.dedent(body, column))
     node = tree[0]
     if old is None:
-        old = encode(decode(node))
+        old = encode(decode(node, default_id=record["id"]))
     apply_changes(node, old, record, FIELD_ORDER, fill=FILLED_IN)
     return layout_mod.indent(_flush_left(dump_round_trip(tree, indent)), column)
 
@@ -142,58 +175,51 @@ def _flush_left(text: str) -> str:
     return layout_mod.dedent(text, first) if first else text
 
 
-def _is_canonical_cacheable(text: str, record: Record, column: int, indent: Indent) -> bool:
-    # Entries with a human's comments may carry warnings worth repeating; parse those again.
-    return (
-        "#" not in text
-        or _fresh([record], column, indent)[0] == layout_mod.split_tail(text, column)[0]
-    )
-
-
-def _verify(text: str, record: Record, column: int, item_id: str) -> None:
+def _verify(text: str, record: Record, column: int, item_id: str) -> Mapping[str, Any]:
+    """The map ``text`` holds, after checking it reads back as ``record``."""
     raw = parse_entry(layout_mod.dedent(text, column))
     if raw is None or encode(decode(raw)) != record:
         raise RenderError(f"item {item_id!r} would not read back as written; nothing was saved")
+    return raw
 
 
-@dataclass(slots=True)
-class _Kept:
-    item: BacklogItem
-    text: str
-    record: Record
-    key: str  # the digest, when the text is unchanged and it is already known
-    cacheable: bool = False
+def _assemble(written: Written, old_text: str, placed: list[_Slot]) -> None:
+    """Join header, entries and trailer; move each entry's offsets and line to the new text.
 
-
-def _assemble(
-    written: Written,
-    header: str,
-    trailer: str,
-    kept: list[_Kept],
-    *,
-    column: int,
-    indent: Indent,
-) -> None:
-    if not header.endswith("\n"):
-        header += "\n"
-    parts = [header]
-    line = header.count("\n") + 1
-    entries: dict[str, Entry] = {}
-    for index, entry in enumerate(kept):
-        text, key = entry.text, entry.key
-        if not text.endswith("\n") and (index + 1 < len(kept) or trailer):
-            text, key = text + "\n", ""
-        key = key or digest(text)
-        if entry.cacheable:
-            written.cache[key] = CachedEntry(entry.record)
-        entries[entry.item.id] = Entry(text, line, entry.record, state_of(entry.item), key)
-        line += text.count("\n")
-        parts.append(text)
-    parts.append(trailer)
-    written.text = "".join(parts)
+    Runs of unchanged entries are copied as one slice of the old text.
+    """
     document = written.document
-    document.header, document.trailer = header, trailer
-    document.column, document.indent, document.entries = column, indent, entries
+    parts = [document.header]
+    offset = len(document.header)
+    line = document.header.count("\n") + 1
+    run_start = run_stop = 0
+    last = len(placed) - 1
+    for index, slot in enumerate(placed):
+        entry, text = slot.entry, slot.text
+        if text is None and (old_text[entry.stop - 1 : entry.stop] == "\n" or index == last):
+            if entry.start != run_stop:
+                parts.append(old_text[run_start:run_stop])
+                run_start = entry.start
+            run_stop = entry.stop
+            length = entry.stop - entry.start
+            lines = old_text.count("\n", entry.start, entry.stop)
+        else:
+            if text is None:  # the file's last entry had no newline; more follows it now
+                text = old_text[entry.start : entry.stop]
+            if not text.endswith("\n") and (index < last or document.trailer):
+                text += "\n"
+            parts.append(old_text[run_start:run_stop])
+            run_start = run_stop = 0
+            parts.append(text)
+            length, lines = len(text), text.count("\n")
+            entry.key = digest(text)
+            written.cache[entry.key] = (slot.row, slot.notes)
+        entry.start, entry.stop, entry.line, entry.state = offset, offset + length, line, slot.row
+        offset += length
+        line += lines
+    parts.append(old_text[run_start:run_stop])
+    parts.append(document.trailer)
+    written.pieces = document.pieces = [part for part in parts if part]
 
 
 # -- files read as a whole -----------------------------------------------------------------------
@@ -207,7 +233,7 @@ def _render_tree(document: Document, by_id: dict[str, BacklogItem]) -> Written:
         if root.get("items") is None:
             root["items"] = CommentedSeq()
         sequence = root["items"]
-    written = Written("", Document(document.path, Kind.TREE, root=root, indent=document.indent))
+    written = Written([], Document(document.path, Kind.TREE, root=root, indent=document.indent))
     kept: list[tuple[BacklogItem, CommentedMap]] = []
     for key, entry in document.entries.items():
         item = by_id.pop(key, None)
@@ -215,10 +241,10 @@ def _render_tree(document: Document, by_id: dict[str, BacklogItem]) -> Written:
         if item is None:
             sequence.remove(node)
             continue
-        if entry.state is None or state_of(item) != entry.state:
+        if entry.state is None or row_of(item) != entry.state:
+            old = encode(from_row(entry.state)) if entry.state is not None else {}
             record = encode(item)
-            if entry.state is None or record != entry.record:
-                old = restore(entry.record) if entry.record else {}
+            if entry.state is None or record != old:
                 apply_changes(node, old, record, FIELD_ORDER, fill=FILLED_IN)
                 written.changed += 1
         kept.append((item, node))
@@ -227,14 +253,15 @@ def _render_tree(document: Document, by_id: dict[str, BacklogItem]) -> Written:
         sequence.append(node)
         kept.append((item, node))
         written.changed += 1
-    written.text = dump_round_trip(root, document.indent)
-    reread = load_round_trip(written.text)
+    text = dump_round_trip(root, document.indent)
+    written.pieces = [text]
+    reread = load_round_trip(text)
     reread_items = reread if isinstance(reread, CommentedSeq) else reread["items"]
     for index, (item, node) in enumerate(kept):
         record = encode(item)
         if encode(decode(reread_items[index])) != record:
             raise RenderError(f"item {item.id!r} would not read back as written; nothing was saved")
         line = item_line(reread_items, index) or 1
-        written.document.entries[item.id] = Entry("", line, record, state_of(item))
+        written.document.entries[item.id] = Entry(0, 0, line, row_of(item))
         written.document.maps[item.id] = node
     return written

@@ -45,7 +45,7 @@ def cycle_times(events: Sequence[Event], since: datetime | None, until: datetime
 
 def wsjf_distribution(ranked: Sequence[RankedItem]) -> dict[str, Any]:
     """Count, spread and buckets of WSJF over open items."""
-    scores = sorted(entry.score.wsjf for entry in ranked if entry.item.is_open)
+    scores = sorted(entry.wsjf for entry in ranked if entry.item.is_open)
     buckets = {
         (f"{low:g}-{high:g}" if high != float("inf") else f"{low:g}+"): sum(
             1 for s in scores if low <= s < high
@@ -124,7 +124,7 @@ def build(
             if entry.item.status is TaskStatus.BLOCKED
         ],
         "next_up": [
-            {"id": e.item.id, "title": e.item.title, "wsjf": round(e.score.wsjf, 4)}
+            {"id": e.item.id, "title": e.item.title, "wsjf": round(e.wsjf, 4)}
             for e in open_ranked
             if e.item.status in (TaskStatus.NEW, TaskStatus.REFINED, TaskStatus.READY)
         ][:5],
