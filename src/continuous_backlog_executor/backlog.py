@@ -28,7 +28,7 @@ from .errors import (
     InvalidValueError,
     ItemNotFoundError,
 )
-from .files import atomic_write, same_file_state, stat_or_none
+from .files import atomic_write, remove_leftovers, same_file_state, stat_or_none
 from .journal import Journal
 from .lifecycle import Event, advance
 from .model import BacklogItem, TaskStatus, utcnow
@@ -162,6 +162,8 @@ class BacklogStore:
             ) from None
         try:
             backlog = self.load()
+            for warning in backlog.warnings:
+                log.warning("%s", warning)
             yield backlog
             self.save(backlog)
         finally:
@@ -195,6 +197,7 @@ class BacklogStore:
             )
         if before.kind is Kind.JSON:
             self._keep_original()
+        remove_leftovers(self.path)  # from a writer killed mid-write; we hold the lock
         try:
             atomic_write(self.path, written.pieces)
         except OSError as error:

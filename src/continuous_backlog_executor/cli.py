@@ -7,6 +7,7 @@ engine's flags and maps each onto a subcommand.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -111,7 +112,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     _configure_logging(args.log_level or os.environ.get("LOG_LEVEL", "INFO").upper())
     ctx = context.build(repo=args.repo, config_file=args.config, overrides=overrides)
     _configure_logging(ctx.config.value("log_level"))
-    set_crash_log_folder(ctx.state.root if ctx.state.root.exists() else ctx.repo)
+    with contextlib.suppress(OSError):
+        set_crash_log_folder(ctx.state.folder("crashes"))
     return COMMANDS[args.command].run(args, ctx)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from .errors import BacklogError, ConfigError, GitError
 from .journal import Journal
 from .model import utcnow
 from .store import StateStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -36,8 +39,11 @@ class Context:
         return self.config.repo
 
     def load(self) -> Backlog:
-        """The backlog, read without taking the lock."""
-        return self.store.load()
+        """The backlog, read without taking the lock; its warnings are logged."""
+        backlog = self.store.load()
+        for warning in backlog.warnings:
+            log.warning("%s", warning)
+        return backlog
 
 
 def find_repo(path: Path | None) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
 from collections.abc import Iterable
@@ -37,6 +38,16 @@ def atomic_write(path: Path, data: str | bytes | Iterable[str], *, mode: int | N
         temp.unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def remove_leftovers(path: Path) -> None:
+    """Delete temp files an interrupted ``atomic_write`` of ``path`` left behind.
+
+    Only safe while holding the lock that serialises writers of ``path``.
+    """
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
 
 
 def _write(stream: BinaryIO, piece: str | bytes) -> None:

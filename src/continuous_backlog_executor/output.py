@@ -127,8 +127,10 @@ def inputs(score: Score) -> Text:
     return text
 
 
-def ranked_table(rows: Iterable[tuple[int, RankedItem]], *, title: str | None = None) -> Table:
-    """The ranked backlog: rank, id, status, type, WSJF, inputs, age and title."""
+def ranked_table(
+    rows: Iterable[tuple[int | None, RankedItem]], *, title: str | None = None
+) -> Table:
+    """The ranked backlog: rank (None: not ranked), id, status, type, WSJF, inputs, age, title."""
     table = Table(title=title, show_edge=False, pad_edge=False, header_style="bold")
     for name, justify in (
         ("#", "right"),
@@ -144,7 +146,7 @@ def ranked_table(rows: Iterable[tuple[int, RankedItem]], *, title: str | None = 
     for position, entry in rows:
         item, score = entry.item, entry.score
         table.add_row(
-            str(position),
+            "-" if position is None else str(position),
             item.id,
             item.status.value,
             item.task_type.value,

@@ -109,7 +109,9 @@ def _first_path(globs: tuple[str, ...], paths: list[str]) -> str | None:
 
 def escalations(item: BacklogItem, score: Score, settings: EscalationSettings) -> list[Escalation]:
     """Every trigger the item sets off before any work, from its effort, words and paths."""
-    text = f"{item.title}\n{item.description}\n{' '.join(item.labels)}"
+    text = "\n".join(
+        (item.title, item.description, *item.labels, *item.acceptance_criteria, item.security_notes)
+    )
     paths = _paths(item)
     found: list[Escalation] = []
     if score.effort.value >= settings.large_effort:

@@ -39,6 +39,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the ranked backlog."""
     backlog = ctx.load()
     ranked = backlog.ranked(ctx.config.scoring, ctx.now)
+    # Open items first, numbered by their rank among all open items (as `explain` says);
+    # finished ones, when asked for, follow without a number.
+    ranked.sort(key=lambda entry: entry.item.status in FINISHED_STATUSES)
+    numbers = {
+        id(entry.item): position
+        for position, entry in enumerate(
+            (e for e in ranked if e.item.status not in FINISHED_STATUSES), start=1
+        )
+    }
     shown = [
         entry
         for entry in ranked
@@ -58,7 +67,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             f"The backlog {backlog.path} is empty. Add an item with `backlog add --title ...`."
         )
         return 0
-    print_table(out, ranked_table(enumerate(shown, start=1)))
+    print_table(out, ranked_table((numbers.get(id(entry.item)), entry) for entry in shown))
     finished = sum(1 for item in backlog.items if item.status in FINISHED_STATUSES)
     out.print(
         f"{len(shown)} shown of {len(backlog.items)} items ({finished} finished). "
