@@ -17,8 +17,15 @@ from pathlib import Path
 _MARKER = "BACKLOG_BOOTSTRAPPED"
 
 
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # a missing parent package ("ruamel" for "ruamel.yaml")
+        return False
+
+
 def _missing(modules: Sequence[str]) -> list[str]:
-    return [name for name in modules if importlib.util.find_spec(name) is None]
+    return [name for name in modules if not _importable(name)]
 
 
 def _venv_python(venv: Path) -> Path:
