@@ -58,7 +58,11 @@ class Backlog:
         for item in self.items:
             if item.id.lower() == wanted:
                 return item
-        close = difflib.get_close_matches(item_id, [i.id for i in self.items], n=3, cutoff=0.6)
+        by_lower = {item.id.lower(): item.id for item in self.items}
+        close = [
+            by_lower[match]
+            for match in difflib.get_close_matches(wanted, list(by_lower), n=3, cutoff=0.6)
+        ]
         hint = (
             f"; did you mean {', '.join(close)}?" if close else "; `backlog list --all` shows them"
         )

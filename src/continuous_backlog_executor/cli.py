@@ -18,6 +18,7 @@ from rich.logging import RichHandler
 
 from . import __version__, context
 from .commands import COMMANDS
+from .config import LOG_LEVELS
 from .error_handler import EXIT_FAILURE, guarded, set_crash_log_folder
 
 PROG = "backlog"
@@ -109,7 +110,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         overrides["log_level"] = args.log_level
     if getattr(args, "max_cycles", None):
         overrides["execution.max_cycles"] = args.max_cycles
-    _configure_logging(args.log_level or os.environ.get("LOG_LEVEL", "INFO").upper())
+    # Until the settings are read and checked, log at a level known to be valid.
+    early = (args.log_level or os.environ.get("LOG_LEVEL", "INFO")).upper()
+    _configure_logging(early if early in LOG_LEVELS else "INFO")
     ctx = context.build(repo=args.repo, config_file=args.config, overrides=overrides)
     _configure_logging(ctx.config.value("log_level"))
     with contextlib.suppress(OSError):

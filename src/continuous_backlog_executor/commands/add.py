@@ -31,9 +31,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--status",
-        type=_options.status,
-        choices=(TaskStatus.NEW, TaskStatus.REFINED, TaskStatus.READY),
-        default=TaskStatus.NEW,
+        type=str.upper,
+        choices=(TaskStatus.NEW.value, TaskStatus.REFINED.value, TaskStatus.READY.value),
+        default=TaskStatus.NEW.value,
         help="NEW (default), REFINED or READY",
     )
     for flag, name in (
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 task_type=args.task_type,
                 impact=args.impact,
                 effort=args.effort,
-                status=args.status,
+                status=TaskStatus(args.status),
                 created_at=ctx.now,
                 updated_at=ctx.now,
                 links=args.link,
@@ -88,6 +88,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             )
         )
     result = score(item, ctx.config.scoring, ctx.now)
+    item.wsjf_score, item.aging_multiplier = result.wsjf, result.aging_multiplier
     if args.format == "json":
         print_json(item_json(item, result))
     else:

@@ -88,16 +88,16 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     )
     if taken:
         table = Table(show_edge=False, pad_edge=False, header_style="bold")
-        for column in ("#", "ID", "WSJF", "Action", "What happens"):
+        for column in ("#", "ID", "WSJF", "Action", "Steps (and why)"):
             table.add_column(column)
         for number, decision in enumerate(taken, start=1):
-            what = "; ".join(decision.reasons) + (" -> " if decision.reasons else "")
+            why = f"  ({'; '.join(decision.reasons)})" if decision.reasons else ""
             table.add_row(
                 str(number),
                 decision.item.id,
                 f"{decision.score.wsjf:.2f}",
                 decision.action.value,
-                what + " -> ".join(decision.steps),
+                " -> ".join(decision.steps) + why,
             )
         print_table(out, table)
     if later:
@@ -107,7 +107,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             out.print(f"{title}:", markup=False)
             for decision in group:
                 out.print(f"  {decision.item.id}  {'; '.join(decision.reasons)}", markup=False)
-    if not taken:
+    if not all_decisions:
+        out.print("There are no open items.")
+    elif not taken:
         out.print("Nothing actionable: every open item is held, blocked or in progress.")
     out.print("Nothing was written.")
     return 0

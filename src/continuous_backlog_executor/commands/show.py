@@ -75,4 +75,6 @@ def _source(item: BacklogItem) -> str | None:
     if source is None:
         return None
     details = [f"{k} {getattr(source, k)}" for k in ("tag", "author", "rule") if getattr(source, k)]
-    return f"{source.kind} at {source.location()}" + (f" ({', '.join(details)})" if details else "")
+    where = source.location()
+    place = source.kind if where == source.kind else f"{source.kind} at {where}"
+    return place + (f" ({', '.join(details)})" if details else "")

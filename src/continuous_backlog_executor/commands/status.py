@@ -21,7 +21,7 @@ report, average cycle time, backlog size by status, WSJF distribution, blocked i
 their reasons) from the backlog and the journal, write them to
 DOCS/status/status_<UTC time>.json with a Markdown twin, and print a summary."""
 
-_REPORT_NAME = re.compile(r"^status_(\d{8}T\d{6}Z)(?:-\d+)?\.json$")
+_REPORT_NAME = re.compile(r"^status_(\d{8}T\d{6}Z)(?:-(\d+))?\.json$")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -34,14 +34,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def previous_report_time(folder: Path) -> datetime | None:
-    """When the newest status report in ``folder`` was made, if any."""
-    times = [
-        datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+def previous_report(folder: Path) -> tuple[datetime | None, int | None]:
+    """When the newest status report in ``folder`` was made and how many journal events it
+    had seen; ``(None, None)`` without one. A report it cannot read counts by time alone."""
+    reports = sorted(
+        (datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC), int(m[2] or 1), path)
         for path in folder.glob("status_*.json")
         if (m := _REPORT_NAME.match(path.name))
-    ]
-    return max(times, default=None)
+    )
+    if not reports:
+        return None, None
+    made, _number, path = reports[-1]
+    try:
+        seen = json.loads(path.read_text(encoding="utf-8")).get("journal_events")
+    except (OSError, ValueError, AttributeError):
+        seen = None
+    return made, seen if isinstance(seen, int) and not isinstance(seen, bool) else None
 
 
 def _free_name(folder: Path, stamp: str) -> Path:
@@ -58,8 +66,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     backlog = ctx.load()
     folder = ctx.config.path("status_dir")
     ranked = backlog.ranked(ctx.config.scoring, ctx.now)
+    since, seen = previous_report(folder)
+    events = ctx.journal.read()
     report = report_mod.build(
-        ranked, ctx.journal.read(), now=ctx.now, since=previous_report_time(folder)
+        ranked,
+        events,
+        now=ctx.now,
+        since=since,
+        first_event=seen if seen is not None and seen <= len(events) else None,
     )
     target = _free_name(folder, ctx.now.strftime("%Y%m%dT%H%M%SZ"))
     atomic_write(target, json.dumps(report, indent=2, ensure_ascii=False) + "\n")

@@ -29,16 +29,26 @@ def _in_period(event: Event, since: datetime | None, until: datetime) -> bool:
     return (since is None or event.time > since) and event.time <= until
 
 
-def cycle_times(events: Sequence[Event], since: datetime | None, until: datetime) -> list[float]:
-    """Seconds from entering DOING to reaching PR or done, for cycles ending in the period."""
+def cycle_times(
+    events: Sequence[Event],
+    since: datetime | None,
+    until: datetime,
+    *,
+    first_event: int | None = None,
+) -> list[float]:
+    """Seconds from entering DOING to reaching PR or done, for cycles ending in the period
+    (the events from index ``first_event`` on, when given; else those between the times)."""
     started: dict[str, datetime] = {}
     times = []
-    for event in events:
+    for index, event in enumerate(events):
         if event.to_status is TaskStatus.DOING:
             started[event.item] = event.time
         elif event.to_status in CYCLE_ENDS and event.item in started:
             begin = started.pop(event.item)
-            if _in_period(event, since, until):
+            in_period = (
+                index >= first_event if first_event is not None else _in_period(event, since, until)
+            )
+            if in_period:
                 times.append((event.time - begin).total_seconds())
     return times
 
@@ -88,19 +98,29 @@ def build(
     *,
     now: datetime,
     since: datetime | None,
+    first_event: int | None = None,
 ) -> dict[str, Any]:
-    """The report for the period ``(since, now]`` (``since`` None: since the journal began)."""
-    period = [event for event in events if _in_period(event, since, now)]
+    """The report for the period since the previous report.
+
+    The period is the journal's events from index ``first_event`` on (the previous report
+    records how many it had seen, so every event lands in exactly one report); without it,
+    the events in ``(since, now]``, or the whole journal when ``since`` is None as well.
+    """
+    if first_event is not None:
+        period = list(events[first_event:])
+    else:
+        period = [event for event in events if _in_period(event, since, now)]
     completed = sorted({e.item for e in period if e.to_status in FINISHED_STATUSES})
     processed = {e.item for e in period if e.to_status is TaskStatus.DOING}
     blocked_now = {e.item for e in period if e.to_status is TaskStatus.BLOCKED}
-    times = cycle_times(events, since, now)
+    times = cycle_times(events, since, now, first_event=first_event)
     sizes = Counter(entry.item.status for entry in ranked)
     blocked_since = _last_blocked(events)
     open_ranked = [entry for entry in ranked if entry.item.is_open]
     return {
         "timestamp": _stamp(now),
         "period": {"since": _stamp(since), "until": _stamp(now)},
+        "journal_events": len(events),
         "completed_items": completed,
         "coverage_delta": None,
         "coverage_delta_note": "no coverage measurement was recorded in this period",
