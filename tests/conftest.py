@@ -47,8 +47,10 @@ def isolated_home(
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
+    # Output into a pipe is plain text unless the environment forces a terminal.
+    forced = ("LOG_LEVEL", "USER", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
     for name in list(os.environ):
-        if name.startswith("BACKLOG_") or name in ("LOG_LEVEL", "USER"):
+        if name.startswith("BACKLOG_") or name in forced:
             monkeypatch.delenv(name, raising=False)
     _GUARD["active"] = True
     try:

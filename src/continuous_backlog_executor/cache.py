@@ -9,7 +9,6 @@ run code.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import logging
@@ -132,13 +131,6 @@ class FrameCache(Generic[V]):
         )
         self._stored = len(entries)
         self._healthy = True
-
-    def clear(self) -> None:
-        """Forget everything, on disk too."""
-        self.entries, self._pending, self._stored = {}, {}, 0
-        if self.path is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
 
 
 class EntryCache(FrameCache[Value]):

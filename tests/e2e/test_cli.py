@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
+from support import MICRO_CYCLE, backlog_path, parse_stamp, snapshot, stamp, utc_now
 
 from conftest import Outcome
 
 RunCli = Callable[..., Outcome]
-Tree = dict[str, bytes | None]
 
 ACTOR = "Test User"  # the git user.name the isolated home configures
 HEADER = """\
@@ -28,33 +28,10 @@ HEADER = """\
 version: 1
 items:
 """
-MICRO_CYCLE = "red -> green -> refactor -> security -> docs -> ci -> pull request"
 LIST_FOOTER = "~ marks an estimate; `backlog explain ID` shows the working."
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def plain_output(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Output into a pipe is plain text, unless the environment forces a terminal: keep it out."""
-    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def utc_now() -> datetime:
-    """The current UTC time to the second, the precision the tool keeps."""
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def stamp(moment: datetime) -> str:
-    """``moment`` as the tool writes it."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_stamp(text: str) -> datetime:
-    """The UTC time written as ``text``."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def within(text: str, before: datetime, after: datetime) -> str:
@@ -67,11 +44,6 @@ def stored_stamp(value: object) -> str:
     """A time read back from the backlog file, as the tool wrote it."""
     assert isinstance(value, datetime), repr(value)
     return stamp(value.astimezone(UTC))
-
-
-def backlog_path(repo: Path) -> Path:
-    """Where the backlog lives by default."""
-    return repo / "DOCS" / "backlog.yml"
 
 
 def journal_path(repo: Path) -> Path:
@@ -114,17 +86,6 @@ def read_journal(repo: Path) -> list[dict[str, object]]:
     """Every line of the journal, parsed."""
     text = journal_path(repo).read_text(encoding="utf-8")
     return [json.loads(line) for line in text.splitlines()]
-
-
-def snapshot(root: Path) -> Tree:
-    """Every file (with its bytes) and folder (``None``) of the work tree, outside ``.git``."""
-    tree: Tree = {}
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if relative.parts[0] == ".git":
-            continue
-        tree[relative.as_posix()] = path.read_bytes() if path.is_file() else None
-    return tree
 
 
 def lines(text: str) -> list[str]:

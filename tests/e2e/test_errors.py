@@ -14,30 +14,15 @@ from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
+from support import backlog_path, snapshot
 
 from conftest import Outcome
 
 RunCli = Callable[..., Outcome]
-Tree = dict[str, bytes | None]
 
 STATUSES = "NEW, REFINED, READY, DOING, PR, MERGED, DONE, BLOCKED"
 TYPES = "Feature, Bug, Refactor, Security, Doc, Test, Performance"
 LEVELS = "DEBUG, INFO, WARNING, ERROR, CRITICAL"
-
-
-def backlog_path(repo: Path) -> Path:
-    """Where the backlog lives by default."""
-    return repo / "DOCS" / "backlog.yml"
-
-
-def snapshot(root: Path) -> Tree:
-    """Every file (with its bytes) and folder (``None``) of the work tree, outside ``.git``."""
-    tree: Tree = {}
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if relative.parts[0] != ".git":
-            tree[relative.as_posix()] = path.read_bytes() if path.is_file() else None
-    return tree
 
 
 def entries(*items: str) -> bytes:

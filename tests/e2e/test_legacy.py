@@ -11,44 +11,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from support import MICRO_CYCLE, backlog_path, snapshot, stamp, utc_now
 
 from conftest import Outcome
 
 pytestmark = pytest.mark.slow
 
 RunCli = Callable[..., Outcome]
-Tree = dict[str, bytes | None]
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "run_continuous_executor.py"
-MICRO_CYCLE = "red -> green -> refactor -> security -> docs -> ci -> pull request"
 REFINE = f"criteria -> {MICRO_CYCLE}  (no acceptance criteria yet)"
 NOT_YET = (
     "is not part of this version yet; --dry-run shows what a run would do and "
     "--status-report writes a report"
 )
-
-
-@pytest.fixture(autouse=True)
-def plain_output(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Output into a pipe is plain text, unless the environment forces a terminal: keep it out."""
-    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def utc_now() -> datetime:
-    """The current UTC time to the second, the precision the tool keeps."""
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def stamp(moment: datetime) -> str:
-    """``moment`` as the tool writes it."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def backlog_path(repo: Path) -> Path:
-    """Where the backlog lives by default."""
-    return repo / "DOCS" / "backlog.yml"
 
 
 def write_backlog(repo: Path) -> None:
@@ -95,16 +72,6 @@ def plan_lines(repo: Path, cycles: int | None = None) -> list[str]:
         "  BL-4  needs approval: security-sensitive: mentions 'password'",
         "Nothing was written.",
     ]
-
-
-def snapshot(root: Path) -> Tree:
-    """Every file (with its bytes) and folder (``None``) of the work tree, outside ``.git``."""
-    tree: Tree = {}
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if relative.parts[0] != ".git":
-            tree[relative.as_posix()] = path.read_bytes() if path.is_file() else None
-    return tree
 
 
 def legacy(
