@@ -89,7 +89,8 @@ def _render_entries(document: Document, by_id: dict[str, BacklogItem]) -> Writte
     entries = document.entries if reuse else {}
     out = Document(document.path, Kind.ENTRIES, "", header, trailer, column, indent, entries)
     written = Written([], out)
-    placed: list[_Slot] = []
+    # An unchanged entry is placed as itself; a changed or new one as a slot with its text.
+    placed: list[Entry | _Slot] = []
     changed: list[tuple[_Slot, BacklogItem]] = []
     for key, entry in list(document.entries.items()):
         item = by_id.pop(key, None)
@@ -97,10 +98,12 @@ def _render_entries(document: Document, by_id: dict[str, BacklogItem]) -> Writte
             entries.pop(key, None)
             continue
         row = row_of(item)
+        if reuse and entry.state is not None and row == entry.state:
+            placed.append(entry)
+            continue
         slot = _Slot(entry, row)
         placed.append(slot)
-        if not reuse or entry.state is None or row != entry.state:
-            changed.append((slot, item))
+        changed.append((slot, item))
     _rewrite_changed(document, changed, column, indent, reuse=reuse)
     for slot, item in changed:
         entries[item.id] = slot.entry
@@ -111,7 +114,7 @@ def _render_entries(document: Document, by_id: dict[str, BacklogItem]) -> Writte
         entry = Entry(0, 0, 0, None)
         entries[item.id] = entry
         placed.append(_Slot(entry, row_of(item), text))
-    written.changed = sum(1 for slot in placed if slot.text is not None)
+    written.changed = sum(1 for slot in placed if isinstance(slot, _Slot) and slot.text is not None)
     _assemble(written, document.full_text() if reuse else "", placed)
     return written
 
@@ -130,20 +133,23 @@ def _rewrite_changed(
         encode(from_row(slot.entry.state)) if reuse and slot.entry.state is not None else None
         for slot, _ in changed
     ]
-    # One dump for all: is each entry exactly what the tool writes (no human formatting)?
+    records = [encode(item) for _, item in changed]
+    # One dump each for all: the old texts as the tool would write them (an entry that still
+    # reads exactly so has no human formatting to keep), and the new ones.
     canonical = [i for i, old in enumerate(olds) if old is not None and indent.is_default]
     known = [old for old in olds if old is not None and indent.is_default]
     as_written = dict(zip(canonical, _fresh(known, column, indent), strict=True))
+    as_new = _fresh(records, column, indent) if indent.is_default else [None] * len(records)
     for index, (slot, item) in enumerate(changed):
-        record, old = encode(item), olds[index]
+        record, old = records[index], olds[index]
         text = document.entry_text(slot.entry) if reuse else ""
         if old is not None and old == record and text:
             continue
         body, tail = layout_mod.split_tail(text, column) if text else ("", "")
         if not body:
-            new = _fresh([record], column, indent)[0]
+            new = as_new[index] or _fresh([record], column, indent)[0]
         elif as_written.get(index) == body:
-            new = _fresh([record], column, indent)[0] + tail
+            new = (as_new[index] or _fresh([record], column, indent)[0]) + tail
         else:
             new = _edit(body, old, record, column, indent) + tail
         raw = _verify(new, record, column, item.id)
@@ -187,10 +193,11 @@ def _verify(text: str, record: Record, column: int, item_id: str) -> Mapping[str
     return raw
 
 
-def _assemble(written: Written, old_text: str, placed: list[_Slot]) -> None:
+def _assemble(written: Written, old_text: str, placed: list[Entry | _Slot]) -> None:
     """Join header, entries and trailer; move each entry's offsets and line to the new text.
 
-    Runs of unchanged entries are copied as one slice of the old text.
+    Runs of unchanged entries are copied as one slice of the old text, and keep their state:
+    a new equal row per item would only give the garbage collector 100,000 objects to walk.
     """
     document = written.document
     parts = [document.header]
@@ -198,8 +205,11 @@ def _assemble(written: Written, old_text: str, placed: list[_Slot]) -> None:
     line = document.header.count("\n") + 1
     run_start = run_stop = 0
     last = len(placed) - 1
-    for index, slot in enumerate(placed):
-        entry, text = slot.entry, slot.text
+    for index, placing in enumerate(placed):
+        if isinstance(placing, _Slot):
+            slot, entry, text = placing, placing.entry, placing.text
+        else:
+            slot, entry, text = None, placing, None
         if text is None and (old_text[entry.stop - 1 : entry.stop] == "\n" or index == last):
             if entry.start != run_stop:
                 parts.append(old_text[run_start:run_stop])
@@ -217,8 +227,12 @@ def _assemble(written: Written, old_text: str, placed: list[_Slot]) -> None:
             parts.append(text)
             length, lines = len(text), text.count("\n")
             entry.key = digest(text)
-            written.cache[entry.key] = (slot.row, slot.notes)
-        entry.start, entry.stop, entry.line, entry.state = offset, offset + length, line, slot.row
+            if slot is not None:
+                entry.state = slot.row
+                written.cache[entry.key] = (slot.row, slot.notes)
+            elif entry.state is not None:
+                written.cache[entry.key] = (entry.state, ())
+        entry.start, entry.stop, entry.line = offset, offset + length, line
         offset += length
         line += lines
     parts.append(old_text[run_start:run_stop])
