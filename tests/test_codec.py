@@ -20,7 +20,7 @@ from continuous_backlog_executor.model import (
     TaskType,
 )
 
-SOURCE_KEYS_TEXT = "kind, path, line, url, tag, author, rule, fingerprint"
+SOURCE_KEYS_TEXT = "kind, path, line, url, tag, author, rule, fingerprint, severity"
 CREATED = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 UPDATED = datetime(2026, 2, 2, 10, 30, tzinfo=UTC)
 
@@ -74,10 +74,13 @@ def full_item() -> BacklogItem:
             author="dev",
             rule="todo-comment",
             fingerprint="abc123",
+            severity="high",
         ),
+        also_found_by=[Source(kind="bandit", path="src/login.py", line=42, rule="B105")],
         approval=Approval("lead", datetime(2026, 2, 1, 12, 0, tzinfo=UTC), "go ahead"),
         attempts=2,
         evidence=["pytest -q: 12 passed"],
+        resolution="reopened by hand",
     )
 
 
@@ -110,10 +113,13 @@ FULL_RECORD: dict[str, object] = {
         "author": "dev",
         "rule": "todo-comment",
         "fingerprint": "abc123",
+        "severity": "high",
     },
+    "also_found_by": [{"kind": "bandit", "path": "src/login.py", "line": 42, "rule": "B105"}],
     "approval": {"by": "lead", "at": "2026-02-01T12:00:00Z", "note": "go ahead"},
     "attempts": 2,
     "evidence": ["pytest -q: 12 passed"],
+    "resolution": "reopened by hand",
 }
 
 
@@ -151,10 +157,15 @@ def test_decode_builds_the_item_from_a_plain_mapping() -> None:
                 "author": "dev",
                 "rule": "todo-comment",
                 "fingerprint": "abc123",
+                "severity": "high",
             },
+            "also_found_by": [
+                {"kind": "bandit", "path": "src/login.py", "line": 42, "rule": "B105"}
+            ],
             "approval": {"by": "lead", "at": "2026-02-01T12:00:00Z", "note": "go ahead"},
             "attempts": 2,
             "evidence": ["pytest -q: 12 passed"],
+            "resolution": "reopened by hand",
         }
     )
 

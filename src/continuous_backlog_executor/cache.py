@@ -25,7 +25,7 @@ from .files import atomic_write
 log = logging.getLogger(__name__)
 
 # Bump when decoding or the row layout changes what a given entry text means.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 Notes = tuple[tuple[int, str], ...]  # warnings: (line offset within the entry, message)
 Value = tuple[Row, Notes]
 V = TypeVar("V")

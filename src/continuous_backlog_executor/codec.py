@@ -44,14 +44,16 @@ FIELD_ORDER = (
     "blocked_reason",
     "pr_url",
     "source",
+    "also_found_by",
     "approval",
     "attempts",
     "evidence",
+    "resolution",
 )
 ALWAYS_WRITTEN = frozenset({"id", "title", "task_type", "status", "created_at", "updated_at"})
 # Computed on every load; a stored copy would go stale by the next day, so it is ignored.
 DERIVED = frozenset({"wsjf_score", "aging_multiplier"})
-SOURCE_KEYS = ("kind", "path", "line", "url", "tag", "author", "rule", "fingerprint")
+SOURCE_KEYS = ("kind", "path", "line", "url", "tag", "author", "rule", "fingerprint", "severity")
 APPROVAL_KEYS = ("by", "at", "note")
 
 Record = dict[str, Any]
@@ -180,6 +182,15 @@ def _source(key: str, value: object) -> Source | None:
     )
 
 
+def _sources(key: str, value: object) -> list[Source]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise FieldError(key, f"must be a list of sources, not {_kind(value)}")
+    found = [_source(f"{key}[{index}]", entry) for index, entry in enumerate(value)]
+    return [source for source in found if source is not None]
+
+
 def _approval(key: str, value: object) -> Approval | None:
     if value is None:
         return None
@@ -240,9 +251,11 @@ PARSERS: dict[str, Callable[[str, object], object]] = {
     "blocked_reason": _optional_text,
     "pr_url": _optional_text,
     "source": _source,
+    "also_found_by": _sources,
     "approval": _approval,
     "attempts": _attempts,
     "evidence": _text_list,
+    "resolution": _optional_text,
 }
 KNOWN_KEYS = frozenset(PARSERS) | DERIVED
 
@@ -293,6 +306,7 @@ ENCODERS: dict[str, Callable[[Any], object]] = {
     "updated_at": _stamp,
     "due_date": lambda v: DateText(v.isoformat()),
     "source": _encode_source,
+    "also_found_by": lambda sources: [_encode_source(s) for s in sources],
     "approval": _encode_approval,
     "acceptance_criteria": list,
     "links": list,
@@ -353,9 +367,11 @@ def row_of(item: BacklogItem) -> Row:
         blocked_reason,
         pr_url,
         source,
+        also_found_by,
         approval,
         attempts,
         evidence,
+        resolution,
     ) = _row_getter(item)
     return (
         id_,
@@ -378,9 +394,11 @@ def row_of(item: BacklogItem) -> Row:
         blocked_reason,
         pr_url,
         None if source is None else _source_getter(source),
+        tuple(_source_getter(other) for other in also_found_by),
         None if approval is None else _approval_getter(approval),
         attempts,
         tuple(evidence),
+        resolution,
     )
 
 
@@ -409,9 +427,11 @@ def from_row(row: Row) -> BacklogItem:
         item.blocked_reason,
         item.pr_url,
         source,
+        also_found_by,
         approval,
         item.attempts,
         evidence,
+        item.resolution,
     ) = row
     item.task_type = _TYPES[task_type]
     item.status = _STATUSES[status]
@@ -420,6 +440,7 @@ def from_row(row: Row) -> BacklogItem:
     item.labels = list(labels)
     item.evidence = list(evidence)
     item.source = None if source is None else Source(*source)
+    item.also_found_by = [Source(*other) for other in also_found_by]
     item.approval = None if approval is None else Approval(*approval)
     item.wsjf_score = 0.0
     item.aging_multiplier = 1.0

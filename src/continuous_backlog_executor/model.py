@@ -113,6 +113,7 @@ class Source:
     author: str | None = None
     rule: str | None = None
     fingerprint: str | None = None
+    severity: str | None = None
 
     def location(self) -> str:
         """A short human-readable place: ``path:line``, the URL, or the kind alone."""
@@ -160,9 +161,11 @@ class BacklogItem:
     blocked_reason: str | None = None
     pr_url: str | None = None
     source: Source | None = None
+    also_found_by: list[Source] = field(default_factory=list)
     approval: Approval | None = None
     attempts: int = 0
     evidence: list[str] = field(default_factory=list)
+    resolution: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id.strip():

@@ -93,6 +93,7 @@ def item_json(item: BacklogItem, score: Score | None = None) -> dict[str, Any]:
         "blocked_reason": item.blocked_reason,
         "pr_url": item.pr_url,
         "source": _source_json(item.source),
+        "also_found_by": [_source_json(other) for other in item.also_found_by],
         "approval": (
             {"by": item.approval.by, "at": stamp(item.approval.at), "note": item.approval.note}
             if item.approval
@@ -100,6 +101,7 @@ def item_json(item: BacklogItem, score: Score | None = None) -> dict[str, Any]:
         ),
         "attempts": item.attempts,
         "evidence": list(item.evidence),
+        "resolution": item.resolution,
         "wsjf_score": round(item.wsjf_score, 4),
         "aging_multiplier": round(item.aging_multiplier, 4),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..context import Context
-from ..model import BacklogItem
+from ..model import Source
 from ..output import console, inputs, item_json, print_json, stamp
 from ..scoring import score
 from . import _options
@@ -42,7 +42,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ("created", stamp(item.created_at)),
         ("updated", stamp(item.updated_at)),
         ("due", item.due_date.isoformat() if item.due_date else None),
-        ("source", _source(item)),
+        ("source", _source(item.source)),
+        *(("also found by", _source(other)) for other in item.also_found_by),
         ("pull request", item.pr_url),
         (
             "approved",
@@ -50,6 +51,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ),
         ("attempts", str(item.attempts) if item.attempts else None),
         ("labels", ", ".join(item.labels) or None),
+        ("resolution", item.resolution),
     ]
     for name, value in rows:
         if value:
@@ -70,11 +72,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _source(item: BacklogItem) -> str | None:
-    source = item.source
+def _source(source: Source | None) -> str | None:
     if source is None:
         return None
-    details = [f"{k} {getattr(source, k)}" for k in ("tag", "author", "rule") if getattr(source, k)]
+    details = [
+        f"{k} {getattr(source, k)}"
+        for k in ("tag", "author", "rule", "severity")
+        if getattr(source, k)
+    ]
     where = source.location()
     place = source.kind if where == source.kind else f"{source.kind} at {where}"
     return place + (f" ({', '.join(details)})" if details else "")
