@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import math
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -30,83 +29,28 @@ from .scoring import (
     ScoringSettings,
     Weights,
 )
+from .settings import (
+    BadValueError,
+    Setting,
+    flag,
+    number,
+    optional,
+    optional_text,
+    text,
+    text_list,
+)
+from .sources import SOURCES
 
 DEFAULT_FILE = ".backlog.json"
 ENV_PREFIX = "BACKLOG_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-class BadValueError(ValueError):
-    """A value that does not fit its setting; the message says what would."""
-
-
-def _text(value: object) -> str:
-    if not isinstance(value, str):
-        raise BadValueError(f"must be text, not {value!r}")
-    return value
-
-
-def _optional_text(value: object) -> str | None:
-    return None if value is None else _text(value)
-
-
-def _flag(value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in (
-        "true",
-        "1",
-        "yes",
-        "on",
-        "false",
-        "0",
-        "no",
-        "off",
-    ):
-        return value.lower() in ("true", "1", "yes", "on")
-    raise BadValueError(f"must be true or false, not {value!r}")
-
-
-def _number(
-    low: float, high: float | None = None, *, whole: bool = False
-) -> Callable[[object], Any]:
-    def convert(value: object) -> float | int:
-        if isinstance(value, str):
-            try:
-                value = int(value) if whole else float(value)
-            except ValueError:
-                raise BadValueError(f"must be a number, not {value!r}") from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise BadValueError(f"must be a number, not {value!r}")
-        if not math.isfinite(value):
-            raise BadValueError(f"must be a finite number, not {value!r}")
-        if whole and value != int(value):
-            raise BadValueError(f"must be a whole number, not {value!r}")
-        if value < low or (high is not None and value > high):
-            bounds = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
-            raise BadValueError(f"must be {bounds}, not {value!r}")
-        return int(value) if whole else float(value)
-
-    return convert
-
-
-def _optional(convert: Callable[[object], Any]) -> Callable[[object], Any]:
-    return lambda value: None if value is None or value == "" else convert(value)
-
-
-def _text_list(value: object) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return tuple(part.strip() for part in value.split(",") if part.strip())
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise BadValueError(f"must be a list of text, not {value!r}")
-    return tuple(value)
-
-
 def _level(value: object) -> str:
-    text = _text(value).upper()
-    if text not in LOG_LEVELS:
+    level = text(value).upper()
+    if level not in LOG_LEVELS:
         raise BadValueError(f"must be one of {', '.join(LOG_LEVELS)}, not {value!r}")
-    return text
+    return level
 
 
 def _rules(value: object) -> tuple[KeywordRule, ...]:
@@ -123,49 +67,40 @@ def _rules(value: object) -> tuple[KeywordRule, ...]:
             raise BadValueError(
                 f'rule {index + 1} must be {{"value": n, "words": [...], "name": "..."}}'
             )
-        score = _number(1, 13, whole=True)(rule.get("value"))
-        rules.append(KeywordRule(score, _text_list(rule.get("words")), _text(rule.get("name", ""))))
+        score = number(1, 13, whole=True)(rule.get("value"))
+        rules.append(KeywordRule(score, text_list(rule.get("words")), text(rule.get("name", ""))))
     return tuple(rules)
-
-
-@dataclass(frozen=True, slots=True)
-class Setting:
-    """One configuration key: how to read it, its default, and what it means."""
-
-    convert: Callable[[object], Any]
-    default: Any
-    help: str
 
 
 _ESC = EscalationSettings()
 _SCORE = ScoringSettings()
 SETTINGS: dict[str, Setting] = {
-    "github.username": Setting(_text, "", "GitHub user the engine acts as."),
+    "github.username": Setting(text, "", "GitHub user the engine acts as."),
     "github.managerRepo": Setting(
-        _text, "", "owner/name of the repository that manages the others."
+        text, "", "owner/name of the repository that manages the others."
     ),
-    "github.reposToScan": Setting(_text_list, (), "Repositories to gather into one backlog."),
-    "github.apiUrl": Setting(_text, "https://api.github.com", "GitHub API base URL (Enterprise)."),
-    "github.tokenEnv": Setting(_text, "GITHUB_TOKEN", "Environment variable holding the token."),
-    "analyzer.scanForTodos": Setting(_flag, True, "Discover TODO/FIXME comments."),
-    "analyzer.scanOpenIssues": Setting(_flag, True, "Discover open GitHub issues."),
+    "github.reposToScan": Setting(text_list, (), "Repositories to gather into one backlog."),
+    "github.apiUrl": Setting(text, "https://api.github.com", "GitHub API base URL (Enterprise)."),
+    "github.tokenEnv": Setting(text, "GITHUB_TOKEN", "Environment variable holding the token."),
+    "analyzer.scanForTodos": Setting(flag, True, "Discover TODO/FIXME comments."),
+    "analyzer.scanOpenIssues": Setting(flag, True, "Discover open GitHub issues."),
     "execution.slice_size_threshold": Setting(
-        _number(1, 13, whole=True), 5, "Items with a larger effort are split first."
+        number(1, 13, whole=True), 5, "Items with a larger effort are split first."
     ),
     "execution.max_cycle_time": Setting(
-        _number(1, whole=True), 3600, "Seconds one item may take before it is blocked."
+        number(1, whole=True), 3600, "Seconds one item may take before it is blocked."
     ),
     "execution.max_cycles": Setting(
-        _optional(_number(1, whole=True)), None, "Stop a run after this many items."
+        optional(number(1, whole=True)), None, "Stop a run after this many items."
     ),
-    "scoring.aging_cap": Setting(_number(1.0), 2.0, "Largest aging multiplier."),
-    "scoring.aging_per_day": Setting(_number(0.0), 0.1, "Aging multiplier gained per day of age."),
-    "scoring.weights.impact": Setting(_number(0.01), 1.0, "Weight of impact in cost of delay."),
+    "scoring.aging_cap": Setting(number(1.0), 2.0, "Largest aging multiplier."),
+    "scoring.aging_per_day": Setting(number(0.0), 0.1, "Aging multiplier gained per day of age."),
+    "scoring.weights.impact": Setting(number(0.01), 1.0, "Weight of impact in cost of delay."),
     "scoring.weights.time_criticality": Setting(
-        _number(0.01), 1.0, "Weight of time criticality in cost of delay."
+        number(0.01), 1.0, "Weight of time criticality in cost of delay."
     ),
     "scoring.weights.risk_reduction": Setting(
-        _number(0.01), 1.0, "Weight of risk reduction in cost of delay."
+        number(0.01), 1.0, "Weight of risk reduction in cost of delay."
     ),
     "scoring.keywords.impact": Setting(_rules, DEFAULT_IMPACT_RULES, "Impact keyword rules."),
     "scoring.keywords.time_criticality": Setting(
@@ -176,40 +111,46 @@ SETTINGS: dict[str, Setting] = {
     ),
     "scoring.keywords.effort": Setting(_rules, DEFAULT_EFFORT_RULES, "Effort keyword rules."),
     "escalation.large_effort": Setting(
-        _number(1, 13, whole=True), _ESC.large_effort, "Effort at which a human must approve."
+        number(1, 13, whole=True), _ESC.large_effort, "Effort at which a human must approve."
     ),
     "escalation.security_keywords": Setting(
-        _text_list, _ESC.security_keywords, "Words that mark security-sensitive work."
+        text_list, _ESC.security_keywords, "Words that mark security-sensitive work."
     ),
     "escalation.security_paths": Setting(
-        _text_list, _ESC.security_paths, "Path globs of security-sensitive code."
+        text_list, _ESC.security_paths, "Path globs of security-sensitive code."
     ),
     "escalation.migration_keywords": Setting(
-        _text_list, _ESC.migration_keywords, "Words that mark data migrations."
+        text_list, _ESC.migration_keywords, "Words that mark data migrations."
     ),
     "escalation.migration_paths": Setting(
-        _text_list, _ESC.migration_paths, "Path globs of data migrations."
+        text_list, _ESC.migration_paths, "Path globs of data migrations."
     ),
     "escalation.performance_keywords": Setting(
-        _text_list, _ESC.performance_keywords, "Words that mark performance-critical work."
+        text_list, _ESC.performance_keywords, "Words that mark performance-critical work."
     ),
     "escalation.performance_paths": Setting(
-        _text_list, _ESC.performance_paths, "Path globs of performance-critical code."
+        text_list, _ESC.performance_paths, "Path globs of performance-critical code."
     ),
-    "paths.backlog": Setting(_text, "DOCS/backlog.yml", "The backlog file."),
-    "paths.status_dir": Setting(_text, "DOCS/status", "Where status reports are written."),
-    "paths.tech_debt": Setting(_text, "DOCS/tech_debt.md", "The tech-debt summary."),
-    "paths.journal": Setting(_text, "DOCS/status/events.jsonl", "The status-change journal."),
+    "paths.backlog": Setting(text, "DOCS/backlog.yml", "The backlog file."),
+    "paths.status_dir": Setting(text, "DOCS/status", "Where status reports are written."),
+    "paths.tech_debt": Setting(text, "DOCS/tech_debt.md", "The tech-debt summary."),
+    "paths.journal": Setting(text, "DOCS/status/events.jsonl", "The status-change journal."),
     "paths.state_dir": Setting(
-        _optional_text, None, "Machine state folder (default: inside the git folder)."
+        optional_text, None, "Machine state folder (default: inside the git folder)."
     ),
     "log_level": Setting(_level, "INFO", "DEBUG, INFO, WARNING, ERROR or CRITICAL."),
-    "lock_timeout": Setting(_number(0.0), 30.0, "Seconds to wait for another process's lock."),
-    "actor": Setting(_optional_text, None, "Name recorded in the journal (default: git user)."),
+    "lock_timeout": Setting(number(0.0), 30.0, "Seconds to wait for another process's lock."),
+    "actor": Setting(optional_text, None, "Name recorded in the journal (default: git user)."),
 }
-SECTIONS = frozenset(key.rsplit(".", 1)[0] for key in SETTINGS if "." in key) | {
-    key.rsplit(".", 2)[0] for key in SETTINGS if key.count(".") == 2
-}
+for _name, _source in SOURCES.items():
+    SETTINGS[f"sources.{_name}.enabled"] = Setting(flag, True, f"Run the {_name} source.")
+    for _key, _setting in _source.options.items():
+        SETTINGS[f"sources.{_name}.{_key}"] = _setting
+SECTIONS = frozenset(
+    section
+    for key in SETTINGS
+    for section in (key.rsplit(".", depth)[0] for depth in (1, 2) if key.count(".") >= depth)
+)
 
 
 def env_name(key: str) -> str:
@@ -253,6 +194,18 @@ class Config:
             risk_reduction_rules=self.values["scoring.keywords.risk_reduction"],
             effort_rules=self.values["scoring.keywords.effort"],
         )
+
+    def source_options(self, name: str) -> dict[str, Any]:
+        """The settings of discovery source ``name``, by their short names."""
+        prefix = f"sources.{name}."
+        return {k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix)}
+
+    def source_enabled(self, name: str) -> bool:
+        """Whether source ``name`` runs by default (the original ``analyzer`` switches count)."""
+        enabled = bool(self.values[f"sources.{name}.enabled"])
+        if name == "comments":
+            enabled = enabled and bool(self.values["analyzer.scanForTodos"])
+        return enabled
 
     @property
     def escalation(self) -> EscalationSettings:

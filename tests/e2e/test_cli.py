@@ -17,6 +17,7 @@ from ruamel.yaml import YAML
 from support import MICRO_CYCLE, backlog_path, parse_stamp, snapshot, stamp, utc_now
 
 from conftest import Outcome
+from continuous_backlog_executor.sources import SOURCES
 
 RunCli = Callable[..., Outcome]
 
@@ -253,6 +254,7 @@ SUBCOMMANDS = {
     "add": "add an item to the backlog",
     "approve": "approve an item that needs a human's go-ahead",
     "block": "block an item, with a reason",
+    "discover": "find items in the code and merge them into the backlog",
     "explain": "show how an item's WSJF score is worked out",
     "list": "show the backlog ranked by WSJF",
     "plan": "show what a run would do, in order, writing nothing",
@@ -273,6 +275,16 @@ DESCRIPTIONS = {
     ],
     "block": [
         "Mark an item BLOCKED so no run takes it; the reason shows in lists and reports.",
+    ],
+    "discover": [
+        "Run every enabled discovery source over the repository and merge what they find into the",
+        "backlog: new problems become items, duplicates found by several sources become one "
+        "item, items",
+        "whose problem is gone are closed as DONE (never deleted) and reopened if it comes "
+        "back. Items",
+        "in DOING or PR and everything a person edited are left alone. Exit code 1 when a source",
+        "failed (the others' findings are still merged).",
+        f"Sources: {', '.join(SOURCES)}.",
     ],
     "explain": [
         "Show each WSJF input and the rule that set it (the item's own value, a keyword "

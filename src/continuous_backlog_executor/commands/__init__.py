@@ -10,7 +10,7 @@ import argparse
 from typing import Protocol
 
 from ..context import Context
-from . import add, approve, block, explain, plan, show, status, unblock
+from . import add, approve, block, discover, explain, plan, show, status, unblock
 from . import list as list_
 
 
@@ -32,6 +32,7 @@ COMMANDS: dict[str, Command] = {
     "add": add,
     "approve": approve,
     "block": block,
+    "discover": discover,
     "explain": explain,
     "list": list_,
     "plan": plan,
