@@ -93,7 +93,7 @@ class Blamer:
                 for line, raw in ages.items():
                     self.cache.put(_key(blob, line), raw)
                     found[(path, line)] = _age(raw)
-        self.cache.flush(live=())
+        self.cache.flush()
         return found
 
     def _blame(self, path: str, job: tuple[str, list[int]]) -> dict[int, tuple[str, float, str]]:

@@ -100,18 +100,24 @@ class FrameCache(Generic[V]):
             self.entries[key] = value
             self._pending[key] = value
 
-    def flush(self, live: Iterable[bytes]) -> None:
-        """Append new values; rewrite the file when most of it is about keys not in ``live``."""
+    def flush(self, live: Iterable[bytes] | None = None) -> None:
+        """Append new values. When ``live`` names the keys still in use, rewrite the file
+        without the others once they are most of it; without ``live``, keep everything."""
         if self.path is None or (not self._pending and self._stored):
             return
-        keys = set(live)
+        keys = None if live is None else set(live)
         try:
             with self._lock():
-                stale = self._stored + len(self._pending) > 2 * max(len(keys), 500)
+                stale = keys is not None and self._stored + len(self._pending) > 2 * max(
+                    len(keys), 500
+                )
                 if not self._healthy or stale or not self.path.exists():
-                    self._rewrite(
-                        self.path, {k: self.entries[k] for k in keys if k in self.entries}
+                    kept = (
+                        self.entries
+                        if keys is None
+                        else {k: self.entries[k] for k in keys if k in self.entries}
                     )
+                    self._rewrite(self.path, kept)
                 else:
                     self._append(self.path, self._pending)
         except OSError as error:

@@ -1635,7 +1635,7 @@ def test_the_installed_command_runs_as_a_real_process(repo: Path, name: str) -> 
     assert (usage.returncode, usage.stdout) == (2, "")
     assert usage.stderr.splitlines()[-1] == (
         "backlog: error: argument COMMAND: invalid choice: 'frobnicate' (choose from 'add', "
-        "'approve', 'block', 'explain', 'list', 'plan', 'show', 'status', 'unblock')"
+        "'approve', 'block', 'discover', 'explain', 'list', 'plan', 'show', 'status', 'unblock')"
     )
     installed = version("continuous-backlog-executor")
     assert (shown.returncode, shown.stdout, shown.stderr) == (0, f"backlog {installed}\n", "")

@@ -215,7 +215,6 @@ def test_log_level_debug_shows_debug_messages(
 @pytest.mark.parametrize(
     ("args", "command"),
     [
-        pytest.param(("--discover-only",), "discover", id="discover-only"),
         pytest.param((), "run", id="no-flags"),
         pytest.param(("--max-cycles", "3"), "run", id="max-cycles-alone"),
     ],
@@ -231,6 +230,20 @@ def test_discover_and_run_are_not_part_of_this_version(
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == f"error: `backlog {command}` {NOT_YET}\n"
     assert snapshot(repo) == before
+
+
+def test_discover_only_discovers_and_merges(repo: Path) -> None:
+    (repo / "app.py").write_text("x = 1\n# TODO: handle the empty case\n")
+    subprocess.run(["git", "add", "app.py"], cwd=repo, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "todo"], cwd=repo, check=True)
+
+    result = legacy("--discover-only", cwd=repo)
+
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines()[0].startswith("comments: 1 found in ")
+    text = backlog_path(repo).read_text()
+    assert "  title: handle the empty case\n" in text
+    assert "    path: app.py\n    line: 2\n    tag: TODO\n" in text
 
 
 def test_help_maps_the_options_onto_commands(repo: Path) -> None:

@@ -146,7 +146,7 @@ class _Scanner:
                 self.cache.put(_blob_key(entry.blob), ())
             if number_done % 200 == 0:
                 self.context.observer.progress("comments", number_done, len(unknown), entry.path)
-        self.cache.flush(live=())
+        self.cache.flush()
         for hit in hits:
             if hit.path not in self.texts:
                 self._remember_text(hit.path)
@@ -396,7 +396,10 @@ def _ages(
     for hit in hits:
         wanted.setdefault(hit.path, (hit.blob, []))[1].append(hit.todo.line)
     context.observer.progress("comments", 0, len(wanted), "dating comments with git blame")
-    return blamer.ages(wanted)
+    ages = blamer.ages(wanted)
+    # How many files git actually had to blame (the rest were remembered from earlier scans).
+    context.observer.progress("comments", blamer.blamed_files, len(wanted), "blamed")
+    return ages
 
 
 def _title(todo: Todo, path: str) -> str:
