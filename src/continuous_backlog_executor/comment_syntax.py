@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -17,16 +18,23 @@ from pathlib import PurePosixPath
 DQ = r'"(?:\\.|[^"\\\n])*"'
 SQ = r"'(?:\\.|[^'\\\n])*'"
 SQ_CHAR = r"'(?:\\.|[^'\\\n]){1,4}'"  # C/Java/Rust char literals; leaves Rust's 'a lifetimes
-BACKTICK = r"`(?:\\.|[^`\\])*`"
-PY_TRIPLE = r"[rRbBuUfF]{0,2}(?:\"\"\"[\s\S]*?(?:\"\"\"|\Z)|'''[\s\S]*?(?:'''|\Z))"
-PY_STRING = r"[rRbBuUfF]{0,2}(?:" + DQ + "|" + SQ + ")"
-RUST_RAW = r'r(?P<hashes>#*)"[\s\S]*?"(?P=hashes)'
+BACKTICK = r"`(?:\\.|[^`\\])*(?:`|\Z)"
+PY_TRIPLE = r"(?:\"\"\"[\s\S]*?(?:\"\"\"|\Z)|'''[\s\S]*?(?:'''|\Z))"
+PY_STRING = DQ + "|" + SQ  # prefixes (r, b, f) need no matching: the quote opens the string
+RUST_RAW = r'r(?P<hashes>#*)"[\s\S]*?(?:"(?P=hashes)|\Z)'
 SLASH_LINE = r"//[^\n]*"
 SLASH_BLOCK = r"/\*[\s\S]*?(?:\*/|\Z)"  # unclosed: to the end (\Z, as $ would end a line)
 HASH_LINE = r"#[^\n]*"
 HASH_AFTER_SPACE = r"(?:(?<=[\s;])|^)#[^\n]*"  # shell, YAML: "#" only starts a comment there
 DASH_LINE = r"--[^\n]*"
-SQL_STRING = r"'(?:''|[^'])*'"
+SQL_STRING = r"'(?:''|[^'])*(?:'|\Z)"
+TRIPLE_DQ = r'"""[\s\S]*?(?:"""|\Z)'  # Java/Kotlin/Scala/Swift text blocks, TOML
+TRIPLE_SQ = r"'''[\s\S]*?(?:'''|\Z)"  # TOML literal strings
+CPP_RAW = r'(?:u8|[uUL])?R"(?P<delim>[^(\s"]{0,16})\([\s\S]*?(?:\)(?P=delim)"|\Z)'
+HEREDOC = r"<<-?\s*(?P<quote>['\"]?)(?P<word>\w+)(?P=quote)[^\n]*\n[\s\S]*?(?:^\s*(?P=word)\s*$|\Z)"
+HTML_TAG = r"<[A-Za-z][^>]*>"  # a tag's attribute values are not comments
+MD_FENCE = r"^(?P<fence>`{3,}|~{3,})[\s\S]*?(?:^(?P=fence)|\Z)"
+MD_CODE_SPAN = r"`[^`\n]+`"
 HTML_BLOCK = r"<!--[\s\S]*?(?:-->|\Z)"
 
 
@@ -44,15 +52,16 @@ class Syntax:
 
 
 PYTHON = Syntax("python", _pattern([HASH_LINE], [PY_TRIPLE, PY_STRING]))
-C_LIKE = Syntax("c", _pattern([SLASH_LINE, SLASH_BLOCK], [DQ, SQ_CHAR]))
+C_LIKE = Syntax("c", _pattern([SLASH_LINE, SLASH_BLOCK], [TRIPLE_DQ, CPP_RAW, DQ, SQ_CHAR]))
 JS_LIKE = Syntax("javascript", _pattern([SLASH_LINE, SLASH_BLOCK], [DQ, SQ, BACKTICK]))
 GO = Syntax("go", _pattern([SLASH_LINE, SLASH_BLOCK], [DQ, SQ_CHAR, BACKTICK]))
 RUST = Syntax("rust", _pattern([SLASH_LINE, SLASH_BLOCK], [RUST_RAW, DQ, SQ_CHAR]))
-SHELL = Syntax("shell", _pattern([HASH_AFTER_SPACE], [DQ, SQ]))
-CONFIG = Syntax("config", _pattern([HASH_AFTER_SPACE], [DQ, SQ]))  # YAML, TOML, INI-ish
+SHELL = Syntax("shell", _pattern([HASH_AFTER_SPACE], [HEREDOC, DQ, SQ]))
+CONFIG = Syntax("config", _pattern([HASH_AFTER_SPACE], [TRIPLE_DQ, TRIPLE_SQ, DQ, SQ]))
 RUBY = Syntax("ruby", _pattern([r"^=begin[\s\S]*?(?:^=end|\Z)", HASH_LINE], [DQ, SQ]))
 SQL = Syntax("sql", _pattern([DASH_LINE, SLASH_BLOCK], [SQL_STRING, DQ]))
-MARKUP = Syntax("markup", _pattern([HTML_BLOCK], []))  # HTML, XML, Markdown
+MARKUP = Syntax("markup", _pattern([HTML_BLOCK], [HTML_TAG]))  # HTML, XML
+MARKDOWN = Syntax("markdown", _pattern([HTML_BLOCK], [MD_FENCE, MD_CODE_SPAN, HTML_TAG]))
 CSS = Syntax("css", _pattern([SLASH_BLOCK], [DQ, SQ]))
 SCSS = Syntax("scss", _pattern([SLASH_LINE, SLASH_BLOCK], [DQ, SQ]))
 LUA = Syntax("lua", _pattern([r"--\[\[[\s\S]*?(?:\]\]|\Z)", DASH_LINE], [DQ, SQ]))
@@ -77,7 +86,8 @@ BY_SUFFIX: dict[str, Syntax] = {
     **dict.fromkeys((".yml", ".yaml", ".toml", ".cfg", ".ini", ".conf", ".properties"), CONFIG),
     **dict.fromkeys((".rb", ".rake", ".gemspec"), RUBY),
     ".sql": SQL,
-    **dict.fromkeys((".html", ".htm", ".xml", ".xhtml", ".svg", ".md", ".markdown"), MARKUP),
+    **dict.fromkeys((".html", ".htm", ".xml", ".xhtml", ".svg"), MARKUP),
+    **dict.fromkeys((".md", ".markdown"), MARKDOWN),
     **dict.fromkeys((".vue", ".svelte", ".rst"), MARKUP),
     ".css": CSS,
     **dict.fromkeys((".scss", ".less", ".sass"), SCSS),
@@ -106,15 +116,33 @@ def syntax_for(path: str) -> Syntax | None:
 
 
 class Comments:
-    """The comment spans of one text, for asking whether a position is inside one."""
+    """The comment spans of one text, for asking whether a position is inside one.
+
+    The text is lexed lazily, only as far as the furthest position asked about: most tags sit
+    well before the end of their file, and lexing is the costly part of a scan.
+    """
 
     def __init__(self, text: str, syntax: Syntax) -> None:
-        spans = [m.span("c") for m in syntax.pattern.finditer(text) if m.start("c") >= 0]
-        self.starts = [start for start, _ in spans]
-        self.spans = spans
+        self._matches: Iterator[re.Match[str]] = syntax.pattern.finditer(text)
+        self._end = len(text)
+        self._known = 0  # every position before this one has been lexed
+        self.starts: list[int] = []
+        self.spans: list[tuple[int, int]] = []
+
+    def _lex_past(self, position: int) -> None:
+        while self._known <= position:
+            match = next(self._matches, None)
+            if match is None:
+                self._known = self._end + 1
+                return
+            if match.start("c") >= 0:
+                self.starts.append(match.start())
+                self.spans.append(match.span())
+            self._known = match.end()
 
     def around(self, position: int) -> tuple[int, int] | None:
         """The comment span containing ``position``, if any."""
+        self._lex_past(position)
         index = bisect.bisect_right(self.starts, position) - 1
         if index >= 0:
             start, end = self.spans[index]

@@ -275,7 +275,22 @@ def item_text(item: BacklogItem) -> str:
 # date. Cheap to record while ranking thousands of items; put into words only when asked.
 _OWN = "own"
 _TYPE = "type"
-Why = str | KeywordRule | date
+
+
+@dataclass(frozen=True, slots=True)
+class _Finding:
+    """A value a discovered item's finding implies (its severity, or what kind it is)."""
+
+    detail: str
+
+
+Why = str | KeywordRule | date | _Finding
+
+# A finding's own severity (scanners grade theirs) sets impact and risk reduction.
+SEVERITY_VALUES = {"critical": 13, "high": 8, "error": 8, "medium": 5, "warning": 5, "low": 3}
+SEVERITY_COMPONENTS = frozenset({"impact", "risk_reduction"})
+# What a discovered item usually takes, when its words do not say otherwise.
+FINDING_EFFORT = {"comments": 2, "bandit": 2, "sarif": 2, "deps": 2, "tests": 3}
 
 
 def _due_value(due: date, now: datetime) -> int:
@@ -293,8 +308,15 @@ def _choose(
     own: int | None = getattr(item, component)
     if own is not None:
         return own, _OWN
+    source = item.source
+    if source is not None and source.severity and component in SEVERITY_COMPONENTS:
+        graded = SEVERITY_VALUES.get(source.severity.lower())
+        if graded is not None:
+            return graded, _Finding(f"severity {source.severity!r} from {source.kind}")
     value: int = settings.type_values[component][item.task_type]
     why: Why = _TYPE
+    if component == "effort" and source is not None and source.kind in FINDING_EFFORT:
+        value, why = FINDING_EFFORT[source.kind], _Finding(f"a {source.kind} finding")
     if found:
         for rule, words in settings.rule_sets[component]:
             if not words.isdisjoint(found):
@@ -310,6 +332,8 @@ def _choose(
 def _words(value: int, why: Why, item: BacklogItem, found: Found, now: datetime) -> Estimate:
     if why == _OWN:
         return Estimate(value, "set on the item", estimated=False)
+    if isinstance(why, _Finding):
+        return Estimate(value, f"from the finding: {why.detail}", estimated=True)
     if isinstance(why, KeywordRule):
         first = next(word for word in why.keywords if word.strip().lower() in found)
         label = f" ({why.name})" if why.name else ""

@@ -7,7 +7,6 @@ string, is prose, not a work item. Lines that continue the comment below a tag j
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,9 +16,13 @@ from .comment_syntax import Comments, Syntax
 DEFAULT_TAGS = ("TODO", "FIXME", "HACK", "XXX", "BUG")
 MAX_CONTINUATION = 12
 # What may stand between a comment's start (or its line's start) and the tag.
-_MARKERS = re.compile(r"[\s/*#!;%<>{}\-|]*")
+_MARKERS = re.compile(r"[\s/*#!;%<>{}\[\]\-|]*")
 _CLOSERS = re.compile(r"\s*(?:\*+/|-->|-\}|\]\]|^=end)\s*$")
-_LINE_OPENERS = re.compile(r"^\s*(?://+!?|#+:?|--+|;+|%+|/\*+|\*+(?!/)|<!--|\{-)?\s?")
+# Tags are found with a plain alternation (quick to search for); the character before a tag
+# is checked separately, since a look-behind in front would make every position a candidate.
+_WORD_CHAR = re.compile(r"[\w-]")
+_BLOCK_OPENERS = ("/*", "<!--", "{-", "--[[", "=begin")
+_LINE_OPENERS = re.compile(r"^\s*(?://+!?|#+:?|--+(?!>)|;+|%+|/\*+|\*+(?!/)|<!--|\{-)?\s?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +41,10 @@ def tag_pattern(tags: Sequence[str]) -> re.Pattern[str]:
     """Matches a tag and its optional ``(who)``, ``[ref]`` or ``#123`` (the text follows)."""
     names = "|".join(sorted(map(re.escape, tags), key=len, reverse=True))
     return re.compile(
-        rf"(?<![\w-])(?P<tag>{names})(?![\w-])"
+        rf"(?P<tag>{names})(?![\w-])"
         r"(?:\((?P<who>[^)\n]{0,60})\)|\[(?P<ref>[^\]\n]{1,60})\])?"
         r"(?:\s*#(?P<issue>\d{1,9})\b)?"
-        r"[ \t]*[:\-\u2013]?[ \t]*"
+        r"[ \t]*[:\-\u2013\u2014]?[ \t]*"
     )
 
 
@@ -50,6 +53,8 @@ def find(text: str, syntax: Syntax, pattern: re.Pattern[str]) -> list[Todo]:
     reader: _Reader | None = None
     found = []
     for match in pattern.finditer(text):
+        if match.start() and _WORD_CHAR.match(text, match.start() - 1):
+            continue  # part of a longer word: MYTODO
         reader = reader or _Reader(text, syntax, pattern)
         span = reader.comments.around(match.start())
         if span is not None and _opens_comment(text, span[0], match.start()):
@@ -68,60 +73,67 @@ def _clean(piece: str) -> str:
 
 
 class _Reader:
-    """One file's text with its comments and line starts, built only if it has a tag."""
+    """One file's text with its comments, made only when the file holds a tag."""
 
     def __init__(self, text: str, syntax: Syntax, pattern: re.Pattern[str]) -> None:
         self.text = text
         self.pattern = pattern
         self.comments = Comments(text, syntax)
-        starts = [0]
-        position = text.find("\n")
-        while position != -1:
-            starts.append(position + 1)
-            position = text.find("\n", position + 1)
-        self.line_starts = starts
 
-    def line_of(self, position: int) -> int:
-        """The 0-based line holding ``position``."""
-        return bisect.bisect_right(self.line_starts, position) - 1
+    def line_start(self, position: int) -> int:
+        """Where the line holding ``position`` starts."""
+        return self.text.rfind("\n", 0, position) + 1
 
-    def line_end(self, line: int) -> int:
-        """Where 0-based ``line`` ends (its newline, or the end of the text)."""
-        starts = self.line_starts
-        return starts[line + 1] - 1 if line + 1 < len(starts) else len(self.text)
+    def line_end(self, start: int) -> int:
+        """Where the line starting at ``start`` ends (its newline, or the end of the text)."""
+        end = self.text.find("\n", start)
+        return end if end != -1 else len(self.text)
 
     def read(self, match: re.Match[str], span: tuple[int, int]) -> Todo:
         """The tag at ``match`` inside the comment ``span``, with its continuation lines."""
-        line = self.line_of(match.start())
-        parts = [_clean(self.text[match.end() : min(span[1], self.line_end(line))])]
+        line = self.text.count("\n", 0, match.start()) + 1
+        start = self.line_start(match.start())
+        stop = self.line_end(start)
+        parts = [_clean(self.text[match.end() : min(span[1], stop)])]
         issue = match.group("issue")
         ref = match.group("ref") or (f"#{issue}" if issue else None)
         # Line comments continue only with comments that start in the same column as this one.
-        start = self.line_starts[line]
         column = span[0] - start if span[0] >= start else -1
         end = line
-        last = min(line + MAX_CONTINUATION, len(self.line_starts) - 1)
-        for following in range(line + 1, last + 1):
-            piece = self.continuation(following, span, column)
+        for _ in range(MAX_CONTINUATION):
+            if stop >= len(self.text):
+                break
+            start = stop + 1
+            stop = self.line_end(start)
+            piece = self.continuation(start, stop, span, column)
             if piece is None:
                 break
             parts.append(piece)
-            end = following
+            end += 1
         who = (match.group("who") or "").strip() or None
         joined = " ".join(p for p in parts if p)
-        return Todo(line + 1, end + 1, match.group("tag"), joined, who, ref)
+        return Todo(line, end, match.group("tag"), joined, who, ref)
 
-    def continuation(self, line: int, span: tuple[int, int], column: int) -> str | None:
-        """The text ``line`` adds to the tag's comment, or ``None`` if the comment ends."""
-        start, stop = self.line_starts[line], self.line_end(line)
+    def continuation(self, start: int, stop: int, span: tuple[int, int], column: int) -> str | None:
+        """The text the line ``[start, stop)`` adds to the tag's comment, or ``None``."""
         raw = self.text[start:stop]
         first = len(raw) - len(raw.lstrip())
-        inside = span[0] <= start < span[1] or span[0] <= start + first < span[1]
-        if not inside:
-            own = self.comments.around(start + first)
-            if own is None or own[0] != start + first or first != column or own[1] > stop:
-                return None  # code, a blank line, a block comment, or another column
+        block = self._is_block(span)
+        inside = span[0] <= start + first < span[1]
+        if inside:
+            raw = self.text[start : min(stop, span[1])]  # a block's closing line ends there
+        elif block or not self._line_comment_at(start + first, stop, first, column):
+            return None  # code, a blank line, the end of a block, or another comment
         piece = _clean(_LINE_OPENERS.sub("", raw, count=1))
         if not piece or self.pattern.match(piece):
             return None
         return piece
+
+    def _is_block(self, span: tuple[int, int]) -> bool:
+        """True for a block comment (/* */, <!-- -->...), which nothing after it continues."""
+        opening = self.text[span[0] : span[0] + 6]
+        return "\n" in self.text[span[0] : span[1] - 1] or opening.startswith(_BLOCK_OPENERS)
+
+    def _line_comment_at(self, position: int, stop: int, first: int, column: int) -> bool:
+        own = self.comments.around(position)
+        return own is not None and own[0] == position and first == column and own[1] <= stop

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from . import comments
+from . import bandit, comments, deps, sarif, tests
 from .base import DiscoverySource
 
 SOURCES: dict[str, DiscoverySource] = {
+    "bandit": bandit.SOURCE,
     "comments": comments.SOURCE,
+    "deps": deps.SOURCE,
+    "sarif": sarif.SOURCE,
+    "tests": tests.SOURCE,
 }

@@ -1,0 +1,294 @@
+"""The failing-tests source: runs the project's tests and reports each failing test as an item.
+
+Results come from the JUnit XML report pytest writes, never from its printed output. The
+command is ``sources.tests.command`` (pytest, or anything that passes pytest's options on, such
+as ``tox -e py --``) or, when the repository looks like a Python project with tests,
+``<this interpreter> -m pytest``. The source appends the options that write the report (and
+pytest's cache) into the state folder and fix the rootdir at the repository, and runs it
+without our ``BACKLOG_*`` variables and without writing bytecode, so the repository is left
+as it was. Instead of running anything, ``sources.tests.junit`` may name a report to read.
+
+Each failing or erroring test (setup and teardown errors included, skips and xfails not) is
+one finding whose fingerprint is the test's JUnit identity, ``classname::name``: it survives
+the test moving to another line, and is the same for our runs and for a report given.
+
+Flaky tests: with ``rerun`` on, the failures are run once more, by node id (appended to the
+command). A test that fails and then passes is still reported, as a Test item labelled
+``flaky`` whose title says so, because flakiness is a real problem that a retry would only
+hide; one that fails both times is a Bug labelled ``test-failure``. Both share the
+fingerprint, so a test flaky in one discovery and failing in the next stays one item. If the
+rerun cannot run, or over ``MAX_RERUN`` tests failed, the failures are reported as failing,
+with a warning. A given report is never rerun.
+
+Skipped or failed, one rule: the scan is *skipped* only when there is nothing to ask, which is
+decided before running anything (no command configured and no Python tests detected). Once a
+command runs or a report is named, anything short of a trustworthy report raises a
+``SourceError`` naming the command or the file and the cause: ``BrokenTestsError`` for a
+program that will not start, a timeout, pytest exit codes 2 to 5 (interrupted, internal
+error, usage error, no tests collected), tests that could not be collected, or a run that
+left no readable report; ``junit.ReportError`` for a named report that is missing, oversized,
+malformed or declares a DOCTYPE. Either way the engine leaves this source's items alone; only
+the error is reported as a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+from .. import process
+from ..errors import ProcessError
+from ..model import Source, TaskType
+from ..settings import Setting, flag, number, optional_text, text_list
+from .base import DiscoveryContext, Finding, Scan, SourceError
+from .junit import Case, Outcome, Report, ReportError, read_report
+
+NAME = "tests"
+TAIL_LINES = 20  # of the failure text: the assertion and the frames nearest to it
+MESSAGE_CHARS = 1000
+MAX_RERUN = 100  # more failures than this point at a broken environment, not flaky tests
+ERROR_LABELS = ("test-failure", "test-error")  # an error in setup or teardown
+ENV_PREFIX = "BACKLOG_"  # our own settings; the project's tests must not see them
+PYTEST_CONFIGS = ("pyproject.toml", "setup.cfg", "tox.ini", "pytest.ini")
+TEST_FILES = ("test_*.py", "*_test.py", "conftest.py")
+PRUNED = frozenset({"node_modules", "site-packages", "__pycache__", "venv", "build", "dist"})
+NOTHING_TO_RUN = (
+    "no Python tests found (no pytest in pyproject.toml, setup.cfg, tox.ini or pytest.ini, and "
+    "no test_*.py, *_test.py or conftest.py files); set sources.tests.command to run the tests"
+)
+OTHER_COMMAND = "fix the test command, or set sources.tests.command to one that works"
+EXIT_CAUSES = {
+    2: ("was interrupted (pytest exit code 2)", OTHER_COMMAND),
+    3: ("hit an internal error (pytest exit code 3)", OTHER_COMMAND),
+    4: (
+        "was given an unknown option or a missing path (pytest exit code 4)",
+        "check sources.tests.command and pytest's addopts",
+    ),
+    5: (
+        "collected no tests (pytest exit code 5)",
+        "check pytest's testpaths and python_files, or set sources.tests.command",
+    ),
+}
+OPTIONS: Mapping[str, Setting] = {
+    "command": Setting(
+        text_list, (), "Test command, run with pytest's options added (default: pytest if found)."
+    ),
+    "junit": Setting(optional_text, None, "Read this JUnit XML report instead of running tests."),
+    "rerun": Setting(flag, True, "Run failing tests again to tell flaky ones from failing ones."),
+    "timeout": Setting(number(1), 900.0, "Seconds one run of the tests may take."),
+}
+
+
+class BrokenTestsError(SourceError):
+    """The test command could not start, or ended without a trustworthy report."""
+
+
+# Running the tests
+
+
+@dataclass(frozen=True)
+class _Runner:
+    """Runs the test command in the repository, writing reports into a scratch folder."""
+
+    command: tuple[str, ...]
+    repo: Path
+    scratch: Path
+    timeout: float
+
+    def report(self, name: str, nodes: Sequence[str] = ()) -> Report:
+        """Run the tests (only ``nodes``, if given) and read the report they write."""
+        xml = self.scratch / f"{name}.xml"
+        argv = [*self.command, *self._options(xml), *nodes]
+        try:
+            result = process.run(argv, cwd=self.repo, env=_environment(), timeout=self.timeout)
+        except ProcessError as error:
+            raise BrokenTestsError(
+                f"cannot start the test command {shlex.join(self.command)}: {error}; "
+                "install it, or set sources.tests.command to a command that runs the tests"
+            ) from error
+        return _checked(result, xml, self.repo, self.timeout)
+
+    def _options(self, xml: Path) -> list[str]:
+        # xunit1 is the JUnit flavour that names each test's file and line; a fixed rootdir
+        # makes node ids relative to the repository, which is where the rerun resolves them.
+        return [
+            f"--junitxml={xml}",
+            "-o",
+            "junit_family=xunit1",
+            "-o",
+            f"cache_dir={self.scratch / 'pytest-cache'}",
+            f"--rootdir={self.repo}",
+        ]
+
+
+def _environment() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(ENV_PREFIX)}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ folders left in the repository
+    return env
+
+
+def _checked(result: process.Result, xml: Path, repo: Path, timeout: float) -> Report:
+    """The run's report, or the error that says why there is no trustworthy one."""
+    if result.timed_out:
+        raise _broken(
+            result, f"did not finish within {timeout:g} seconds", "raise sources.tests.timeout"
+        )
+    try:
+        report: Report | ReportError = read_report(xml, repo)
+    except ReportError as error:
+        report = error
+    if isinstance(report, Report) and report.uncollected:
+        files = ", ".join(report.uncollected)
+        raise _broken(result, f"could not collect {files}", "fix the errors shown below")
+    if result.returncode in EXIT_CAUSES:
+        raise _broken(result, *EXIT_CAUSES[result.returncode])
+    if result.returncode not in (0, 1):
+        raise _broken(result, f"exited with {result.returncode}", OTHER_COMMAND)
+    if isinstance(report, ReportError):
+        raise _broken(result, f"left no usable report ({report})", OTHER_COMMAND) from report
+    if result.returncode == 1 and not report.failing:
+        raise _broken(result, "exited with 1 but its report has no failing test", OTHER_COMMAND)
+    return report
+
+
+def _broken(result: process.Result, cause: str, advice: str) -> BrokenTestsError:
+    return BrokenTestsError(f"the test command {cause}; {advice}.\n{result.describe()}")
+
+
+def _detected_command(repo: Path) -> tuple[str, ...] | None:
+    """pytest under this interpreter, if ``repo`` looks like a Python project with tests."""
+    if _configures_pytest(repo) or _has_test_files(repo):
+        return (sys.executable, "-m", "pytest")
+    return None
+
+
+def _configures_pytest(repo: Path) -> bool:
+    for name in PYTEST_CONFIGS:
+        try:
+            content = (repo / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if name == "pytest.ini" or "pytest" in content:
+            return True
+    return False
+
+
+def _has_test_files(repo: Path) -> bool:
+    for _folder, folders, files in os.walk(repo):
+        folders[:] = [f for f in folders if not f.startswith(".") and f not in PRUNED]
+        if any(fnmatch(file, pattern) for file in files for pattern in TEST_FILES):
+            return True
+    return False
+
+
+# Findings
+
+
+def _finding(case: Case, *, flaky: bool) -> Finding:
+    shown = case.node or case.key
+    labels = ("test-failure",) if case.outcome is Outcome.FAILURE else ERROR_LABELS
+    return Finding(
+        fingerprint=case.key,
+        title=f"Flaky test: {shown}" if flaky else f"Failing test: {shown}",
+        description=_description(case, flaky=flaky),
+        task_type=TaskType.TEST if flaky else TaskType.BUG,
+        origin=Source(kind=NAME, path=case.path, line=case.line, tag="TEST", rule=case.exception),
+        labels=("flaky",) if flaky else labels,
+    )
+
+
+def _description(case: Case, *, flaky: bool) -> str:
+    intro = "It failed, then passed when run again." if flaky else ""
+    message = case.message[:MESSAGE_CHARS] + (" ..." if len(case.message) > MESSAGE_CHARS else "")
+    tail = "\n".join(case.text.rstrip().splitlines()[-TAIL_LINES:])
+    block = f"```\n{tail}\n```" if tail else ""
+    return "\n\n".join(part for part in (intro, message, block) if part)
+
+
+def _passed_again(runner: _Runner, failing: Sequence[Case]) -> tuple[set[str], tuple[str, ...]]:
+    """The keys of the failing tests that pass when run again, and any warning."""
+    nodes = [case.node for case in failing if case.node]
+    if not nodes:
+        return set(), ()
+    if len(nodes) > MAX_RERUN:
+        return set(), (
+            f"{len(nodes)} tests failed; not running so many again to look for flaky ones",
+        )
+    try:
+        again = runner.report("rerun", nodes)
+    except BrokenTestsError as error:
+        return set(), (f"could not run the failing tests again, so none is called flaky: {error}",)
+    failed = {case.key for case in again.cases if case.outcome is not Outcome.PASSED}
+    return {case.key for case in again.cases} - failed, ()
+
+
+class FailingTests:
+    """The ``tests`` source: one finding per failing test."""
+
+    name = NAME
+    description = "Failing and flaky tests, from a pytest run's JUnit XML report."
+    options = OPTIONS
+
+    def discover(self, context: DiscoveryContext) -> Scan:
+        """Run the tests (or read the given report) and report every failing test."""
+        started = time.monotonic()
+        junit = _option(context, "junit")
+        if junit is not None:
+            findings = _from_report(context.repo / Path(junit).expanduser(), context.repo)
+            return Scan(NAME, findings, seconds=time.monotonic() - started)
+        command = tuple(_option(context, "command")) or _detected_command(context.repo)
+        if command is None:
+            return Scan(NAME, skipped=NOTHING_TO_RUN, seconds=time.monotonic() - started)
+        findings, warnings = _from_run(context, command)
+        return Scan(NAME, findings, warnings, seconds=time.monotonic() - started)
+
+
+def _option(context: DiscoveryContext, name: str) -> Any:
+    return context.options.get(name, OPTIONS[name].default)
+
+
+def _from_report(path: Path, repo: Path) -> tuple[Finding, ...]:
+    try:
+        report = read_report(path, repo)
+    except ReportError as error:
+        raise ReportError(f"sources.tests.junit: {error}") from error
+    if report.uncollected:
+        raise ReportError(
+            f"sources.tests.junit: {path}: the report says {', '.join(report.uncollected)} "
+            "could not be collected; fix that and run the tests again to write a new report"
+        )
+    return tuple(_finding(case, flaky=False) for case in report.failing)
+
+
+def _from_run(
+    context: DiscoveryContext, command: tuple[str, ...]
+) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
+    with _scratch(context) as scratch:
+        runner = _Runner(command, context.repo, scratch, float(_option(context, "timeout")))
+        context.observer.progress(NAME, 0, None, "running the tests")
+        failing = runner.report("first").failing
+        flaky: set[str] = set()
+        warnings: tuple[str, ...] = ()
+        if failing and _option(context, "rerun"):
+            context.observer.progress(NAME, 1, None, "running the failing tests again")
+            flaky, warnings = _passed_again(runner, failing)
+    return tuple(_finding(case, flaky=case.key in flaky) for case in failing), warnings
+
+
+@contextlib.contextmanager
+def _scratch(context: DiscoveryContext) -> Iterator[Path]:
+    """A folder in the state folder for reports and pytest's cache, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="run-", dir=context.state.folder(NAME)) as folder:
+        yield Path(folder)
+
+
+SOURCE = FailingTests()
