@@ -152,9 +152,8 @@ def main() -> None:
     started = time.perf_counter()
     repo = build_corpus(args.work, args.commits)
     files = _git(repo, "ls-files").count("\n")
-    print(
-        f"corpus: {repo} ({files} files, {args.commits} commits; ready in {time.perf_counter() - started:.0f} s)"
-    )
+    ready = time.perf_counter() - started
+    print(f"corpus: {repo} ({files} files, {args.commits} commits; ready in {ready:.0f} s)")
     with tempfile.TemporaryDirectory() as scratch:
         fresh = iter(Path(scratch) / f"state{n}" for n in range(100))
         lines = rg(repo)
