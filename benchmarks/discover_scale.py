@@ -178,6 +178,18 @@ def main() -> None:
             f"blame ages for {len(found)} hits in {len(hit_files)} files: {ours:.2f} s; "
             f"plain git blame per file: {plain:.2f} s; {plain / ours:.1f}x faster"
         )
+        # With sources.comments.write_commit_graph allowed: a commit-graph with Bloom filters.
+        blame_mod.write_commit_graph(repo)
+        try:
+            graphed = best(1, lambda: blame_mod.Blamer(repo, None).ages(wanted))
+            plain_graphed = best(1, lambda: plain_blame(repo, hit_files))
+        finally:
+            for leftover in (repo / ".git" / "objects" / "info").glob("commit-graph*"):
+                shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+        print(
+            f"  with a commit-graph: {graphed:.2f} s, {plain / graphed:.1f}x faster than the plain "
+            f"loop without one (the plain loop with one: {plain_graphed:.2f} s)"
+        )
         state = Path(scratch) / "warm"
         first = best(1, lambda: scan(repo, state, blame=True))
         rerun = best(3, lambda: scan(repo, state, blame=True))

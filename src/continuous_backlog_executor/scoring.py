@@ -291,6 +291,7 @@ SEVERITY_VALUES = {"critical": 13, "high": 8, "error": 8, "medium": 5, "warning"
 SEVERITY_COMPONENTS = frozenset({"impact", "risk_reduction"})
 # What a discovered item usually takes, when its words do not say otherwise.
 FINDING_EFFORT = {"comments": 2, "bandit": 2, "sarif": 2, "deps": 2, "tests": 3}
+_WIDE_TEST = re.compile(r"integration|e2e|end.to.end|functional|acceptance", re.IGNORECASE)
 
 
 def _due_value(due: date, now: datetime) -> int:
@@ -317,6 +318,8 @@ def _choose(
     why: Why = _TYPE
     if component == "effort" and source is not None and source.kind in FINDING_EFFORT:
         value, why = FINDING_EFFORT[source.kind], _Finding(f"a {source.kind} finding")
+        if source.kind == "tests" and _WIDE_TEST.search(source.path or ""):
+            value, why = 5, _Finding("a failing integration or end-to-end test")
     if found:
         for rule, words in settings.rule_sets[component]:
             if not words.isdisjoint(found):

@@ -238,7 +238,10 @@ def test_unreadable_kinds_of_file_are_warned_about_and_skipped(repo: Path) -> No
     scan = discover(repo, max_file_size=200)
 
     assert places(scan) == []
-    assert scan.warnings == ("latin1.py: skipped, not UTF-8 text",)
+    assert scan.warnings == (
+        "big.py: skipped, 612 bytes is over sources.comments.max_file_size",
+        "latin1.py: skipped, not UTF-8 text",
+    )
 
 
 def test_configured_tags_and_excludes(repo: Path) -> None:

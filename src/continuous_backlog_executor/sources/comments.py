@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
+from fnmatch import translate
 from pathlib import Path
 
 from .. import blame as blame_mod
@@ -115,6 +115,7 @@ class _Scanner:
         self.exclude: tuple[str, ...] = tuple(options.get("exclude", DEFAULT_EXCLUDE))
         self.max_size: int = int(options.get("max_file_size", 1_000_000))
         self.pattern = tag_pattern(self.tags)
+        self.excluded = re.compile("|".join(translate(glob) for glob in self.exclude) or "(?!)")
         fingerprint = hashlib.blake2b(
             repr((_FORMAT, self.tags)).encode(), digest_size=6
         ).hexdigest()
@@ -179,9 +180,7 @@ class _Scanner:
         return [e for e in entries.values() if self._wanted(e.path)]
 
     def _wanted(self, path: str) -> bool:
-        if path in self.context.own_files:
-            return False
-        return not any(fnmatchcase(path, glob) for glob in self.exclude)
+        return path not in self.context.own_files and not self.excluded.match(path)
 
     def _mentioning_tags(self, entries: Sequence[FileEntry]) -> set[str]:
         """The paths among ``entries`` whose text contains a tag at all (ripgrep when it can)."""
@@ -202,8 +201,6 @@ class _Scanner:
                 "--glob",
                 "!.git",
                 "--no-messages",
-                "--max-filesize",
-                str(self.max_size),
                 "-e",
                 words,
                 "--",
@@ -220,15 +217,24 @@ class _Scanner:
         return found & wanted
 
     def _mentions(self, path: str) -> bool:
-        data = self._bytes(path)
-        if data is None:
-            return False
+        try:
+            data = (self.repo / path).read_bytes()
+        except OSError:
+            return True  # let reading it report the problem
         return any(tag.encode() in data for tag in self.tags)
 
     def _bytes(self, path: str) -> bytes | None:
+        """The file's bytes; a symlink, an oversized or an unreadable file is skipped (with a
+        warning, since it mentions a tag: only such files are read)."""
         file = self.repo / path
         try:
-            if file.is_symlink() or file.stat().st_size > self.max_size:
+            if file.is_symlink():
+                return None
+            size = file.stat().st_size
+            if size > self.max_size:
+                self.warnings.append(
+                    f"{path}: skipped, {size} bytes is over sources.comments.max_file_size"
+                )
                 return None
             return file.read_bytes()
         except OSError as error:
