@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -110,3 +112,30 @@ def stop_group(child: subprocess.Popen[str]) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(child.pid, signal.SIGKILL)
         return
+
+
+def find_program(
+    name: str, configured: str | None = None, *, base: Path | None = None
+) -> Path | None:
+    """Where program ``name`` is: ``configured`` (a path, relative to ``base``, or a name looked
+    up on PATH) when given, else the one installed beside this Python, else the first on PATH.
+    """
+    if configured:
+        if "/" in configured:
+            candidate = (base or Path.cwd()) / Path(configured).expanduser()
+            return candidate if candidate.is_file() and os.access(candidate, os.X_OK) else None
+        found = shutil.which(configured)
+        return Path(found) if found else None
+    beside = Path(sys.executable).parent / name
+    if beside.is_file():
+        return beside
+    found = shutil.which(name)
+    return Path(found) if found else None
+
+
+def missing_program(name: str, configured: str | None, hint: str) -> str:
+    """Why ``find_program`` found nothing, and ``hint`` on how to install it."""
+    if configured and "/" in configured:
+        return f"{name} is not installed at {configured}; {hint}"
+    where = f"{configured!r} is not on PATH" if configured else "not beside Python nor on PATH"
+    return f"{name} is not installed ({where}); {hint}"

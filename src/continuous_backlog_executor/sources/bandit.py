@@ -16,8 +16,6 @@ import hashlib
 import json
 import os
 import posixpath
-import shutil
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,7 +25,7 @@ from typing import Any
 
 from .. import git
 from ..model import Source, TaskType
-from ..process import Result, run
+from ..process import Result, find_program, missing_program, run
 from ..settings import BadValueError, Setting, number, optional_text, text, text_list
 from .base import DiscoveryContext, Finding, Scan, SourceError
 
@@ -95,9 +93,9 @@ class BanditSource:
         """Run bandit over the tracked Python files and report every issue."""
         started = time.monotonic()
         configured = _option(context, "executable")
-        program = find_program(configured, context.repo)
+        program = find_program("bandit", configured, base=context.repo)
         if program is None:
-            return Scan(NAME, skipped=_missing(configured))
+            return Scan(NAME, skipped=missing_program("bandit", configured, INSTALL_HINT))
         if git.toplevel(context.repo) is None:
             return Scan(NAME, skipped=f"{context.repo} is not a git repository")
         issues: list[Issue] = []
@@ -119,32 +117,6 @@ _TIMED_OUT = (
 def _option(context: DiscoveryContext, name: str) -> Any:
     """The setting ``name`` of this source, or its default when discovery passed none."""
     return context.options.get(name, OPTIONS[name].default)
-
-
-def find_program(configured: str | None, repo: Path) -> Path | None:
-    """The bandit to run, or None when there is none.
-
-    ``configured`` is a path (relative to ``repo``) or a name looked up on PATH; without it,
-    the bandit installed beside this Python, else the first on PATH.
-    """
-    if configured:
-        if "/" in configured:
-            candidate = repo / Path(configured).expanduser()
-            return candidate if candidate.is_file() and os.access(candidate, os.X_OK) else None
-        found = shutil.which(configured)
-        return Path(found) if found else None
-    beside = Path(sys.executable).parent / "bandit"
-    if beside.is_file():
-        return beside
-    found = shutil.which("bandit")
-    return Path(found) if found else None
-
-
-def _missing(configured: str | None) -> str:
-    if configured and "/" in configured:
-        return f"bandit is not installed at {configured}; {INSTALL_HINT}"
-    where = f"{configured!r} is not on PATH" if configured else "not beside Python nor on PATH"
-    return f"bandit is not installed ({where}); {INSTALL_HINT}"
 
 
 def python_files(repo: Path) -> list[str]:

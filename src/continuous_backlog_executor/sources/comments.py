@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,7 +26,7 @@ from ..comment_syntax import syntax_for
 from ..errors import GitError
 from ..git import git, git_env
 from ..model import Source
-from ..process import run
+from ..process import find_program, run
 from ..settings import Setting, flag, number, text_list
 from ..todos import DEFAULT_TAGS, Todo, find, tag_pattern
 from .base import DiscoveryContext, Finding, Scan, SourceError
@@ -309,8 +307,8 @@ def _untracked(repo: Path) -> list[str]:
 
 
 def _ripgrep() -> str | None:
-    beside = Path(sys.executable).parent / "rg"
-    return str(beside) if beside.exists() else shutil.which("rg")
+    found = find_program("rg")
+    return str(found) if found else None
 
 
 # -- from tags to findings -------------------------------------------------------------------------

@@ -25,15 +25,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import sys
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..model import Source, TaskType
-from ..process import Result, run
+from ..process import Result, find_program, missing_program, run
 from ..settings import Setting, number, optional_text, text_list
 from .base import DiscoveryContext, DiscoverySource, Finding, Scan, SourceError
 from .pip_audit_report import HINT, Advisory, Dependency, normalised, parse
@@ -126,9 +124,9 @@ def _scan(context: DiscoveryContext, started: float) -> Scan:
     if not found:
         return Scan(NAME, skipped="no requirements*.txt or pyproject.toml at the repository root")
     configured = context.options.get("executable")
-    program = find_program(configured, context.repo)
+    program = find_program("pip-audit", configured, base=context.repo)
     if program is None:
-        return Scan(NAME, skipped=_missing(configured))
+        return Scan(NAME, skipped=missing_program("pip-audit", configured, INSTALL_HINT))
     audits: list[tuple[str | None, tuple[Dependency, ...]]] = []
     for done, target in enumerate(found):
         context.observer.progress(NAME, done, len(found), target.label)
@@ -163,29 +161,6 @@ def _run(program: Path, target: Target, context: DiscoveryContext, timeout: floa
     # the report is read as UTF-8 whatever the locale.
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     return run([*argv, *target.selector], cwd=context.repo, env=env, timeout=timeout)
-
-
-def find_program(configured: str | None, repo: Path) -> Path | None:
-    """The pip-audit to run: ``configured`` (a path, or a name looked up on PATH), else the one
-    installed beside this Python, else the first on PATH."""
-    if configured:
-        if "/" in configured:
-            candidate = repo / Path(configured).expanduser()
-            return candidate if candidate.is_file() and os.access(candidate, os.X_OK) else None
-        found = shutil.which(configured)
-        return Path(found) if found else None
-    beside = Path(sys.executable).parent / "pip-audit"
-    if beside.is_file():
-        return beside
-    found = shutil.which("pip-audit")
-    return Path(found) if found else None
-
-
-def _missing(configured: str | None) -> str:
-    if configured and "/" in configured:
-        return f"pip-audit is not installed at {configured}; {INSTALL_HINT}"
-    where = f"{configured!r} is not on PATH" if configured else "not beside Python nor on PATH"
-    return f"pip-audit is not installed ({where}); {INSTALL_HINT}"
 
 
 def targets(repo: Path, requirements: tuple[str, ...]) -> list[Target]:
