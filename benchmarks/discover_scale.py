@@ -172,7 +172,7 @@ def main() -> None:
             )
             for path in hit_files
         }
-        ours = best(1, lambda: blame_mod.Blamer(repo, None).ages(wanted))
+        ours = best(1, lambda: blame_mod.Blamer(repo, None).ages(wanted, clean=wanted))
         plain = best(1, lambda: plain_blame(repo, hit_files))
         print(
             f"blame ages for {len(found)} hits in {len(hit_files)} files: {ours:.2f} s; "
@@ -181,7 +181,7 @@ def main() -> None:
         # With sources.comments.write_commit_graph allowed: a commit-graph with Bloom filters.
         blame_mod.write_commit_graph(repo)
         try:
-            graphed = best(1, lambda: blame_mod.Blamer(repo, None).ages(wanted))
+            graphed = best(1, lambda: blame_mod.Blamer(repo, None).ages(wanted, clean=wanted))
             plain_graphed = best(1, lambda: plain_blame(repo, hit_files))
         finally:
             for leftover in (repo / ".git" / "objects" / "info").glob("commit-graph*"):

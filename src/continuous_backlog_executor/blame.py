@@ -71,10 +71,15 @@ class Blamer:
         self.blamed_files = 0  # how many files needed git this time (the rest came from cache)
 
     def ages(
-        self, wanted: Mapping[str, tuple[str, Iterable[int]]]
+        self,
+        wanted: Mapping[str, tuple[str, Iterable[int]]],
+        *,
+        clean: Iterable[str] = (),
     ) -> dict[tuple[str, int], LineAge]:
         """Ages of ``{path: (blob id, lines)}``, by (path, line); lines git cannot blame
-        (a file that is not committed at all) are left out."""
+        (a file that is not committed at all) are left out. ``clean`` names the paths whose
+        content is exactly as committed at HEAD: those can be dated without blame when a
+        single commit ever touched them."""
         found: dict[tuple[str, int], LineAge] = {}
         missing: dict[str, tuple[str, list[int]]] = {}
         for path, (blob, lines) in wanted.items():
@@ -84,6 +89,14 @@ class Blamer:
                     missing.setdefault(path, (blob, []))[1].append(line)
                 else:
                     found[(path, line)] = _age(cached)
+        clean_missing = set(clean) & set(missing)
+        for path, raw in (
+            single_commit_files(self.repo, clean_missing) if clean_missing else {}
+        ).items():
+            blob, lines = missing.pop(path)
+            for line in lines:
+                self.cache.put(_key(blob, line), raw)
+                found[(path, line)] = _age(raw)
         self.blamed_files = len(missing)
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             results = pool.map(
@@ -131,3 +144,36 @@ def parse_porcelain(text: str) -> dict[int, tuple[str, float, str]]:
         else:
             current[head] = rest
     return found
+
+
+MAX_HISTORY = 20_000  # commits; beyond this, reading the whole history costs more than it saves
+
+
+def single_commit_files(repo: Path, paths: set[str]) -> dict[str, tuple[str, float, str]]:
+    """``{path: (author, time, commit)}`` for those of ``paths`` that one commit created and no
+    other commit touched since, following renames: every line of such a file dates from it.
+
+    One pass over the history's file changes replaces a ``git blame`` per such file.
+    """
+    count = git("rev-list", "--count", "HEAD", cwd=repo, check=False)
+    if not count.ok or int(count.stdout.strip() or 0) > MAX_HISTORY:
+        return {}
+    log = git("log", "-M", "--name-status", "-z", "--format=%x01%H %at %an", cwd=repo, check=False)
+    if not log.ok:
+        return {}
+    touched: dict[str, int] = {}
+    created: dict[str, tuple[str, float, str]] = {}
+    for block in log.stdout.split("\x01")[1:]:
+        head, _, changes = block.partition("\n")
+        commit, stamp, author = [*head.strip("\0").split(" ", 2), "", ""][:3]
+        fields = [f for f in changes.strip("\n\0").split("\0") if f]
+        index = 0
+        while index < len(fields):
+            status = fields[index].strip()
+            names = fields[index + 1 : index + (3 if status[:1] in "RC" else 2)]
+            index += 1 + len(names)
+            for name in names:
+                touched[name] = touched.get(name, 0) + 1
+            if status == "A" and names:
+                created[names[0]] = (author, float(stamp), commit)
+    return {p: created[p] for p in paths if touched.get(p) == 1 and p in created}

@@ -152,6 +152,31 @@ def test_tags_in_comments_are_found_dated_by_blame(repo: Path) -> None:
     )
 
 
+def test_a_file_one_commit_made_is_dated_by_that_commit_without_blame(repo: Path) -> None:
+    write(repo, {"old.py": "x = 1\n"})
+    commit(repo, "old", when=WRITTEN)
+    later = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    write(repo, {"new.py": "# TODO: in a file one commit made\n"})
+    commit(repo, "new", when=later, author="Bob")
+    seen = Recorder()
+
+    (finding,) = discover(repo, observer=seen).findings
+
+    assert (finding.created_at, finding.origin.author) == (later, "Bob")
+    assert seen.last("blamed") == (0, 1)
+
+
+def test_a_renamed_file_is_still_dated_by_blame(repo: Path) -> None:
+    write(repo, {"a.py": "# TODO: written long ago\n"})
+    commit(repo, "old", when=WRITTEN)
+    subprocess.run(["git", "mv", "a.py", "b.py"], cwd=repo, check=True)
+    commit(repo, "rename", when=datetime(2026, 1, 2, tzinfo=UTC), author="Bob")
+
+    (finding,) = discover(repo).findings
+
+    assert (finding.created_at, finding.origin.author) == (WRITTEN, "Alice")
+
+
 def test_uncommitted_comments_are_found_and_dated_now_ish(repo: Path) -> None:
     write(repo, {"a.py": "x = 1\n"})
     commit(repo, "start")
@@ -263,12 +288,15 @@ def test_configured_tags_and_excludes(repo: Path) -> None:
 def test_a_rescan_reads_and_blames_only_changed_files(repo: Path) -> None:
     write(repo, {f"pkg/m{n}.py": f"# TODO: item {n}\nx = {n}\n" for n in range(60)})
     commit(repo, "sixty files")
+    # A second commit to every file: a file one commit made is dated without blame at all.
+    write(repo, {f"pkg/m{n}.py": f"# TODO: item {n}\nx = {n}\ny = 0\n" for n in range(60)})
+    commit(repo, "and a line more")
     first = Recorder()
     discover(repo, observer=first)
     assert first.last("finding tags") == (0, 61)  # and the README
     assert first.last("blamed") == (60, 60)
 
-    write(repo, {"pkg/m7.py": "# TODO: item 7, reworded\nx = 7\n", "pkg/new.py": "x = 0\n"})
+    write(repo, {"pkg/m7.py": "# TODO: item 7, reworded\nx = 7\ny = 0\n", "pkg/new.py": "x = 0\n"})
     commit(repo, "one change, one new file")
     second = Recorder()
     scan = discover(repo, observer=second)

@@ -100,6 +100,7 @@ class Hit:
     path: str
     blob: str
     todo: Todo
+    committed: bool = False  # the file is exactly as committed at HEAD
 
 
 class _Scanner:
@@ -135,7 +136,7 @@ class _Scanner:
         hits: list[Hit] = []
         for entry in known.values():
             hits.extend(
-                Hit(entry.path, entry.blob or "", _todo(raw))
+                Hit(entry.path, entry.blob or "", _todo(raw), committed=True)
                 for raw in self._cached(entry.blob or "") or ()
             )
         for number_done, entry in enumerate(unknown, start=1):
@@ -248,7 +249,7 @@ class _Scanner:
         self.cache.put(_blob_key(blob), tuple(_raw(todo) for todo in found))
         if found:
             self.texts[entry.path] = data.decode("utf-8", errors="replace").splitlines()
-        return [Hit(entry.path, blob, todo) for todo in found]
+        return [Hit(entry.path, blob, todo, committed=entry.blob is not None) for todo in found]
 
     def _todos(self, path: str, data: bytes) -> list[Todo]:
         syntax = syntax_for(path)
@@ -397,10 +398,13 @@ def _ages(
         pass  # an old git, or a repository without commits: blame still works, only slower
     blamer = blame_mod.Blamer(repo, _cache_path(context, "blame"))
     wanted: dict[str, tuple[str, list[int]]] = {}
+    clean = set()
     for hit in hits:
         wanted.setdefault(hit.path, (hit.blob, []))[1].append(hit.todo.line)
+        if hit.committed:
+            clean.add(hit.path)
     context.observer.progress("comments", 0, len(wanted), "dating comments with git blame")
-    ages = blamer.ages(wanted)
+    ages = blamer.ages(wanted, clean=clean)
     # How many files git actually had to blame (the rest were remembered from earlier scans).
     context.observer.progress("comments", blamer.blamed_files, len(wanted), "blamed")
     return ages
