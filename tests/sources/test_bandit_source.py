@@ -12,7 +12,7 @@ import pytest
 
 from conftest import git
 from continuous_backlog_executor.model import TaskType
-from continuous_backlog_executor.sources.bandit import SOURCE, batches
+from continuous_backlog_executor.sources.bandit import SOURCE, batches, python_files
 from continuous_backlog_executor.sources.base import (
     DiscoveryContext,
     DiscoverySource,
@@ -101,7 +101,7 @@ def test_the_source_meets_the_contract() -> None:
 
     assert (source.name, sorted(source.options)) == (
         "bandit",
-        ["args", "confidence", "executable", "severity", "timeout"],
+        ["args", "confidence", "executable", "severity", "tests", "timeout"],
     )
 
 
@@ -285,3 +285,19 @@ def test_many_files_are_split_into_batches_that_fit_a_command_line() -> None:
     assert list(batches(names, budget=11)) == [["a.py", "bb.py"], ["c.py"], ["a-very-long-name.py"]]
     assert list(batches(names)) == [names]
     assert list(batches([])) == []
+
+
+@pytest.mark.slow
+def test_test_files_are_left_out_unless_asked_for(repo: Path) -> None:
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_app.py").write_text("def test_x():\n    assert 1 + 1 == 2\n")
+    (repo / "app_test.py").write_text("assert True\n")
+    (repo / "app.py").write_text("import subprocess\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "code and tests")
+
+    default = python_files(repo, tests=False)
+    asked = python_files(repo, tests=True)
+
+    assert default == ["app.py"]
+    assert asked == ["app.py", "app_test.py", "tests/test_app.py"]

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import posixpath
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -26,7 +27,7 @@ from typing import Any
 from .. import git
 from ..model import Source, TaskType
 from ..process import Result, find_program, missing_program, run
-from ..settings import BadValueError, Setting, number, optional_text, text, text_list
+from ..settings import BadValueError, Setting, flag, number, optional_text, text, text_list
 from .base import DiscoveryContext, Finding, Scan, SourceError
 
 NAME = "bandit"
@@ -61,7 +62,14 @@ OPTIONS: Mapping[str, Setting] = {
     ),
     "severity": Setting(_level, "low", "Lowest severity reported: low, medium or high."),
     "timeout": Setting(number(1), 600.0, "Seconds bandit may take in all before it is stopped."),
+    "tests": Setting(
+        flag,
+        False,
+        "Also scan test files (where bandit mostly flags the asserts tests are made of).",
+    ),
 }
+# Test files: bandit's B101 (assert used) would flag every test, which is noise, not work.
+TEST_FILE = re.compile(r"(?:^|/)(?:tests?/|test_[^/]*\.py$|[^/]*_test\.py$|conftest\.py$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,14 +127,16 @@ def _option(context: DiscoveryContext, name: str) -> Any:
     return context.options.get(name, OPTIONS[name].default)
 
 
-def python_files(repo: Path) -> list[str]:
-    """Tracked Python files outside vendored and virtual-environment folders."""
+def python_files(repo: Path, *, tests: bool = True) -> list[str]:
+    """Tracked Python files outside vendored and virtual-environment folders (and outside the
+    tests, unless ``tests``)."""
     listed = git.git("ls-files", "-z", "--", "*.py", cwd=repo).stdout.split("\0")
     return [
         name
         for name in listed
         if name
         and not EXCLUDED_FOLDERS.intersection(PurePosixPath(name).parts[:-1])
+        and (tests or not TEST_FILE.search(name))
         and (repo / name).is_file()
     ]
 
@@ -148,7 +158,7 @@ def batches(names: Sequence[str], budget: int = ARGV_BUDGET) -> Iterator[list[st
 def _reports(program: Path, context: DiscoveryContext, started: float) -> Iterator[Report | None]:
     """One report per batch of files; None, and no more, when time runs out."""
     timeout = float(_option(context, "timeout"))
-    files = python_files(context.repo)
+    files = python_files(context.repo, tests=bool(_option(context, "tests")))
     done = 0
     for batch in batches(files):
         context.observer.progress(NAME, done, len(files), f"{len(batch)} files")
