@@ -79,8 +79,8 @@ _ID_PREFIX = re.compile(r"[^A-Z0-9]+")
 def discovered_id(finding: Finding, taken: set[str]) -> str:
     """A short id from the finding's tag (or source) and fingerprint, unique in ``taken``."""
     prefix = _ID_PREFIX.sub("", (finding.origin.tag or finding.origin.kind).upper())[:8] or "ITEM"
-    digest = hashlib.sha1(  # noqa: S324 -- a name, not a security measure
-        f"{finding.origin.kind}\0{finding.fingerprint}".encode()
+    digest = hashlib.sha1(  # a name, not a security measure
+        f"{finding.origin.kind}\0{finding.fingerprint}".encode(), usedforsecurity=False
     ).hexdigest()
     for length in range(6, len(digest) + 1, 2):
         candidate = f"{prefix}-{digest[:length]}"

@@ -33,8 +33,8 @@ class Todo:
     end_line: int
     tag: str
     text: str
-    who: str | None  # TODO(ann)
-    ref: str | None  # TODO[PROJ-12] or FIXME #123
+    who: str | None  # as in: TODO(ann)
+    ref: str | None  # as in: TODO[PROJ-12], FIXME #123
 
 
 def tag_pattern(tags: Sequence[str]) -> re.Pattern[str]:

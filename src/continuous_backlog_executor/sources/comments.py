@@ -351,8 +351,8 @@ def _content_hashes(hits: Iterable[Hit]) -> dict[int, str]:
         words = " ".join(hit.todo.text.split())
         occurrence = seen[(hit.path, hit.todo.tag, words)]
         seen[(hit.path, hit.todo.tag, words)] += 1
-        hashes[id(hit)] = hashlib.sha1(  # noqa: S324 -- an identity, not a security measure
-            f"{hit.todo.tag}\0{words}\0{occurrence}".encode()
+        hashes[id(hit)] = hashlib.sha1(  # an identity, not a security measure
+            f"{hit.todo.tag}\0{words}\0{occurrence}".encode(), usedforsecurity=False
         ).hexdigest()[:16]
     return hashes
 
