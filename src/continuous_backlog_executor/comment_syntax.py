@@ -30,7 +30,8 @@ DASH_LINE = r"--[^\n]*"
 SQL_STRING = r"'(?:''|[^'])*(?:'|\Z)"
 TRIPLE_DQ = r'"""[\s\S]*?(?:"""|\Z)'  # Java/Kotlin/Scala/Swift text blocks, TOML
 TRIPLE_SQ = r"'''[\s\S]*?(?:'''|\Z)"  # TOML literal strings
-CPP_RAW = r'(?:u8|[uUL])?R"(?P<delim>[^(\s"]{0,16})\([\s\S]*?(?:\)(?P=delim)"|\Z)'
+# C++ raw strings; a u8/u/U/L prefix is left to the code around it, as an R is a rarer start.
+CPP_RAW = r'R"(?P<delim>[^(\s"]{0,16})\([\s\S]*?(?:\)(?P=delim)"|\Z)'
 HEREDOC = r"<<-?\s*(?P<quote>['\"]?)(?P<word>\w+)(?P=quote)[^\n]*\n[\s\S]*?(?:^\s*(?P=word)\s*$|\Z)"
 HTML_TAG = r"<[A-Za-z][^>]*>"  # a tag's attribute values are not comments
 MD_FENCE = r"^(?P<fence>`{3,}|~{3,})[\s\S]*?(?:^(?P=fence)|\Z)"
