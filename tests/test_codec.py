@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from continuous_backlog_executor import codec
+from continuous_backlog_executor import codec, rows
 from continuous_backlog_executor.errors import InvalidValueError
 from continuous_backlog_executor.model import (
     Approval,
@@ -579,26 +579,26 @@ def test_decode_of_encode_rebuilds_the_item() -> None:
     ],
 )
 def test_from_row_of_a_pickled_row_rebuilds_the_item(item: BacklogItem) -> None:
-    stored = pickle.loads(pickle.dumps(codec.row_of(item)))  # noqa: S301 -- bytes made here
+    stored = pickle.loads(pickle.dumps(rows.row_of(item)))  # noqa: S301 -- bytes made here
 
-    rebuilt = codec.from_row(stored)
+    rebuilt = rows.from_row(stored)
 
     assert codec.encode(rebuilt) == codec.encode(item)
     assert rebuilt == item
-    assert codec.row_of(rebuilt) == codec.row_of(item)
+    assert rows.row_of(rebuilt) == rows.row_of(item)
 
 
 def test_rebuilt_items_do_not_share_lists_with_their_row() -> None:
-    row = codec.row_of(full_item())
-    rebuilt = codec.from_row(row)
+    row = rows.row_of(full_item())
+    rebuilt = rows.from_row(row)
 
     rebuilt.labels.append("extra")
 
-    assert codec.from_row(row).labels == ["auth", "crash"]
+    assert rows.from_row(row).labels == ["auth", "crash"]
 
 
 def test_rows_hold_only_plain_values() -> None:
-    row = codec.row_of(full_item())
+    row = rows.row_of(full_item())
 
     assert all(type(v) in (str, int, type(None), tuple, datetime, date) for v in row)
     assert type(row[2]) is str
@@ -609,18 +609,18 @@ def test_rows_hold_only_plain_values() -> None:
 
 
 def test_state_of_equal_items_is_equal_and_hashable() -> None:
-    assert codec.row_of(full_item()) == codec.row_of(full_item())
-    assert hash(codec.row_of(full_item())) == hash(codec.row_of(full_item()))
+    assert rows.row_of(full_item()) == rows.row_of(full_item())
+    assert hash(rows.row_of(full_item())) == hash(rows.row_of(full_item()))
 
 
 @pytest.mark.parametrize("name", ["acceptance_criteria", "links", "labels", "evidence"])
 def test_state_of_changes_when_a_list_is_mutated_in_place(name: str) -> None:
     item = full_item()
-    before = codec.row_of(item)
+    before = rows.row_of(item)
 
     getattr(item, name).append("one more")
 
-    assert codec.row_of(item) != before
+    assert rows.row_of(item) != before
 
 
 @pytest.mark.parametrize(
@@ -636,18 +636,18 @@ def test_state_of_changes_when_a_list_is_mutated_in_place(name: str) -> None:
 )
 def test_state_of_changes_when_a_field_is_set(name: str, value: object) -> None:
     item = full_item()
-    before = codec.row_of(item)
+    before = rows.row_of(item)
 
     setattr(item, name, value)
 
-    assert codec.row_of(item) != before
+    assert rows.row_of(item) != before
 
 
 def test_state_of_ignores_derived_values() -> None:
     item = full_item()
-    before = codec.row_of(item)
+    before = rows.row_of(item)
 
     item.wsjf_score = 7.0
     item.aging_multiplier = 1.5
 
-    assert codec.row_of(item) == before
+    assert rows.row_of(item) == before

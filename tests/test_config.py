@@ -12,15 +12,17 @@ import pytest
 
 from continuous_backlog_executor import config
 from continuous_backlog_executor.errors import ConfigError
-from continuous_backlog_executor.model import BacklogItem
-from continuous_backlog_executor.policy import EscalationSettings
-from continuous_backlog_executor.scoring import (
+from continuous_backlog_executor.keywords import (
     DEFAULT_EFFORT_RULES,
     DEFAULT_IMPACT_RULES,
     DEFAULT_RISK_REDUCTION_RULES,
     DEFAULT_TIME_CRITICALITY_RULES,
-    Estimate,
     KeywordRule,
+)
+from continuous_backlog_executor.model import BacklogItem
+from continuous_backlog_executor.policy import EscalationSettings
+from continuous_backlog_executor.scoring import (
+    Estimate,
     ScoringSettings,
     Weights,
     score,

@@ -9,11 +9,13 @@ from typing import Any, NamedTuple
 import pytest
 
 from continuous_backlog_executor.errors import InvalidValueError
+from continuous_backlog_executor.keywords import (
+    DEFAULT_IMPACT_RULES,
+    KeywordRule,
+)
 from continuous_backlog_executor.model import BacklogItem, Source, TaskType
 from continuous_backlog_executor.scoring import (
-    DEFAULT_IMPACT_RULES,
     Estimate,
-    KeywordRule,
     ScoringSettings,
     Weights,
     estimate,

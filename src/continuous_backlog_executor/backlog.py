@@ -17,7 +17,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from . import document, perf
+from . import document, perf, reading
 from .cache import EntryCache, FrameCache
 from .document import Kind, Loaded
 from .errors import (
@@ -30,9 +30,10 @@ from .errors import (
 )
 from .files import atomic_write, remove_leftovers, same_file_state, stat_or_none
 from .journal import Journal
+from .keywords import Found
 from .lifecycle import Event, advance
 from .model import BacklogItem, TaskStatus, utcnow
-from .scoring import Found, RankedItem, ScoringSettings, order, score_all
+from .scoring import RankedItem, ScoringSettings, order, score_all
 from .store import StateStore
 from .writer import Written, render
 
@@ -149,7 +150,7 @@ class BacklogStore:
     def load(self) -> Backlog:
         """Read the backlog (no lock needed: writes replace the file in one step)."""
         with perf.paused_gc(settle_after=self.settle):
-            return Backlog(document.read(self.path, self._cache()), self.state)
+            return Backlog(reading.read(self.path, self._cache()), self.state)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Backlog]:
@@ -212,7 +213,7 @@ class BacklogStore:
 
     def _reread(self, backlog: Backlog) -> document.Document:
         try:
-            return document.read(self.path, backlog.cache).document
+            return reading.read(self.path, backlog.cache).document
         except BacklogError:
             return document.Document(self.path, Kind.NEW)
 

@@ -1,7 +1,7 @@
 """A content-addressed cache of parsed backlog entries, so only changed entries are parsed.
 
 Keyed by a digest of each entry's exact text, it can never serve a stale parse: an edited entry
-has a new digest. Values are rows of plain values (see ``codec.row_of``), stored as a stream of
+has a new digest. Values are rows of plain values (see ``rows.row_of``), stored as a stream of
 pickled batches that each write appends to; a damaged or foreign file is ignored and rebuilt.
 Unpickling is restricted to plain data and date/time types, so even a planted cache file cannot
 run code.
@@ -19,8 +19,8 @@ from typing import Any, Generic, TypeVar
 
 from filelock import FileLock
 
-from .codec import Row
 from .files import atomic_write
+from .rows import Row
 
 log = logging.getLogger(__name__)
 

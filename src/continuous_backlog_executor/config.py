@@ -19,13 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .policy import EscalationSettings
-from .scoring import (
+from .keywords import (
     DEFAULT_EFFORT_RULES,
     DEFAULT_IMPACT_RULES,
     DEFAULT_RISK_REDUCTION_RULES,
     DEFAULT_TIME_CRITICALITY_RULES,
     KeywordRule,
+)
+from .policy import EscalationSettings
+from .scoring import (
     ScoringSettings,
     Weights,
 )

@@ -15,11 +15,12 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from . import layout as layout_mod
 from .cache import Notes, Value, digest
-from .codec import FIELD_ORDER, Record, Row, decode, encode, from_row, row_of
+from .codec import FIELD_ORDER, Record, decode, encode
 from .document import DEFAULT_HEADER, Document, Entry, Kind, entry_notes, parse_entry
 from .errors import InvalidValueError
 from .model import BacklogItem
 from .perf import paused_gc
+from .rows import Row, from_row, row_of
 from .yamlio import (
     Indent,
     apply_changes,
