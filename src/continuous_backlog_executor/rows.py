@@ -80,7 +80,7 @@ def row_of(item: BacklogItem) -> Row:
         blocked_reason,
         pr_url,
         None if source is None else _source_getter(source),
-        tuple(_source_getter(other) for other in also_found_by),
+        tuple(map(_source_getter, also_found_by)) if also_found_by else (),
         None if approval is None else _approval_getter(approval),
         attempts,
         tuple(evidence),
@@ -126,7 +126,7 @@ def from_row(row: Row) -> BacklogItem:
     item.labels = list(labels)
     item.evidence = list(evidence)
     item.source = None if source is None else Source(*source)
-    item.also_found_by = [Source(*other) for other in also_found_by]
+    item.also_found_by = [Source(*other) for other in also_found_by] if also_found_by else []
     item.approval = None if approval is None else Approval(*approval)
     item.wsjf_score = 0.0
     item.aging_multiplier = 1.0

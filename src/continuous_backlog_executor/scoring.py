@@ -175,14 +175,19 @@ _OWN = "own"
 _TYPE = "type"
 
 
-@dataclass(frozen=True, slots=True)
-class _Finding:
-    """A value a discovered item's finding implies (its severity, or what kind it is)."""
+# A value a discovered item's finding implies: ("severity", level, source), ("kind", source)
+# or ("wide test",). Kept as a cheap tuple while ranking; put into words by _finding_words.
+FindingWhy = tuple[str, ...]
+Why = str | KeywordRule | date | FindingWhy
 
-    detail: str
 
+def _finding_words(why: FindingWhy) -> str:
+    if why[0] == "severity":
+        return f"severity {why[1]!r} from {why[2]}"
+    if why[0] == "kind":
+        return f"a {why[1]} finding"
+    return "a failing integration or end-to-end test"
 
-Why = str | KeywordRule | date | _Finding
 
 # A finding's own severity (scanners grade theirs) sets impact and risk reduction.
 SEVERITY_VALUES = {"critical": 13, "high": 8, "error": 8, "medium": 5, "warning": 5, "low": 3}
@@ -211,13 +216,13 @@ def _choose(
     if source is not None and source.severity and component in SEVERITY_COMPONENTS:
         graded = SEVERITY_VALUES.get(source.severity.lower())
         if graded is not None:
-            return graded, _Finding(f"severity {source.severity!r} from {source.kind}")
+            return graded, ("severity", source.severity, source.kind)
     value: int = settings.type_values[component][item.task_type]
     why: Why = _TYPE
     if component == "effort" and source is not None and source.kind in FINDING_EFFORT:
-        value, why = FINDING_EFFORT[source.kind], _Finding(f"a {source.kind} finding")
+        value, why = FINDING_EFFORT[source.kind], ("kind", source.kind)
         if source.kind == "tests" and _WIDE_TEST.search(source.path or ""):
-            value, why = 5, _Finding("a failing integration or end-to-end test")
+            value, why = 5, ("wide test",)
     if found:
         for rule, words in settings.rule_sets[component]:
             if not words.isdisjoint(found):
@@ -233,8 +238,8 @@ def _choose(
 def _words(value: int, why: Why, item: BacklogItem, found: Found, now: datetime) -> Estimate:
     if why == _OWN:
         return Estimate(value, "set on the item", estimated=False)
-    if isinstance(why, _Finding):
-        return Estimate(value, f"from the finding: {why.detail}", estimated=True)
+    if isinstance(why, tuple):
+        return Estimate(value, f"from the finding: {_finding_words(why)}", estimated=True)
     if isinstance(why, KeywordRule):
         first = next(word for word in why.keywords if word.strip().lower() in found)
         label = f" ({why.name})" if why.name else ""
