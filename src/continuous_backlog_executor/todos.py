@@ -22,6 +22,11 @@ _CLOSERS = re.compile(r"\s*(?:\*+/|-->|-\}|\]\]|^=end)\s*$")
 # is checked separately, since a look-behind in front would make every position a candidate.
 _WORD_CHAR = re.compile(r"[\w-]")
 _BLOCK_OPENERS = ("/*", "<!--", "{-", "--[[", "=begin")
+# A tag can open a comment's text only if what precedes it on its line is marker characters
+# from the line's start, or from a comment opener's first character: a line-local check that
+# spares lexing the file as far as a tag that is plainly prose or code.
+# (Every comment opener starts with one of these characters, and is made of marker characters.)
+_AFTER_OPENER = re.compile(r"[#/<;%{\-][\s/*#!;%<>{}\[\]\-|]*\Z")
 _LINE_OPENERS = re.compile(r"^\s*(?://+!?|#+:?|--+(?!>)|;+|%+|/\*+|\*+(?!/)|<!--|\{-)?\s?")
 
 
@@ -55,6 +60,12 @@ def find(text: str, syntax: Syntax, pattern: re.Pattern[str]) -> list[Todo]:
     for match in pattern.finditer(text):
         if match.start() and _WORD_CHAR.match(text, match.start() - 1):
             continue  # part of a longer word: MYTODO
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        if not (
+            _MARKERS.fullmatch(text, line_start, match.start())
+            or _AFTER_OPENER.search(text, line_start, match.start())
+        ):
+            continue
         reader = reader or _Reader(text, syntax, pattern)
         span = reader.comments.around(match.start())
         if span is not None and _opens_comment(text, span[0], match.start()):

@@ -247,13 +247,23 @@ class _Scanner:
         except UnicodeDecodeError:
             self.warnings.append(f"{path}: skipped, not UTF-8 text")
             return []
-        if _GENERATED.search("\n".join(text.splitlines()[:5])):
+        if _GENERATED.search(_head_lines(text, 5)):
             return []
         return find(text, syntax, self.pattern)
 
     def _remember_text(self, path: str) -> None:
         data = self._bytes(path) or b""
         self.texts[path] = data.decode("utf-8", errors="replace").splitlines()
+
+
+def _head_lines(text: str, count: int) -> str:
+    """The first ``count`` lines of ``text`` (without splitting the rest of it)."""
+    end = -1
+    for _ in range(count):
+        end = text.find("\n", end + 1)
+        if end == -1:
+            return text
+    return text[:end]
 
 
 def _blob_key(blob: str) -> bytes:
