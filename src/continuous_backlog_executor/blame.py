@@ -106,7 +106,7 @@ class Blamer:
                 lambda item: (
                     item[0],
                     item[1][0],
-                    self._blame(*item, head if item[0] in clean_missing else None),
+                    self._blame(item[0], item[1], head if item[0] in clean_missing else None),
                 ),
                 missing.items(),
             )

@@ -1,0 +1,1 @@
+"""Coding agents the engine can drive (see ``base`` for the contract)."""
