@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
 from continuous_backlog_executor import cli
+from continuous_backlog_executor.agents.base import AgentRequest, Phase
 
 REAL_HOME = Path("~").expanduser().resolve()
 _GUARD = {"active": False}
@@ -101,3 +102,27 @@ def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
         return Outcome(code, captured.out, captured.err)
 
     return invoke
+
+
+@pytest.fixture
+def make_request(tmp_path: Path) -> Callable[..., AgentRequest]:
+    """Build a request in ``tmp_path/work`` with a small environment; keywords override fields."""
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    prompt_file = tmp_path / "prompt.md"
+    prompt_file.write_text("Do the thing.\n")
+    base = AgentRequest(
+        item_id="INV-3",
+        phase=Phase.RED,
+        workdir=workdir,
+        prompt="Do the thing.\n",
+        prompt_file=prompt_file,
+        transcript=tmp_path / "logs" / "transcript.log",
+        timeout=20.0,
+        env={"PATH": os.environ["PATH"], "HOME": os.environ["HOME"], "GIT_CONFIG_NOSYSTEM": "1"},
+    )
+
+    def build(**changes: object) -> AgentRequest:
+        return replace(base, **changes)  # type: ignore[arg-type]
+
+    return build

@@ -24,6 +24,6 @@ def test_the_quick_start_is_two_commands() -> None:
     commands = [line for line in block.splitlines() if line.strip()]
 
     assert [c.split("#")[0].split() for c in commands] == [
-        ["python3", "run_continuous_executor.py", "--repo", "examples/inventory", "--dry-run"],
+        ["python3", "run_continuous_executor.py", "--demo"],
         ["python3", "run_tests.py"],
     ]

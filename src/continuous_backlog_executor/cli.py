@@ -19,7 +19,7 @@ from rich.logging import RichHandler
 from . import __version__, context
 from .commands import COMMANDS
 from .config import LOG_LEVELS
-from .error_handler import EXIT_FAILURE, guarded, set_crash_log_folder
+from .error_handler import guarded, set_crash_log_folder
 
 PROG = "backlog"
 EPILOG = """\
@@ -153,6 +153,11 @@ def legacy_parser() -> argparse.ArgumentParser:
         help="how much to log (default: INFO, or $LOG_LEVEL)",
     )
     parser.add_argument("--max-cycles", type=int, metavar="N", help="stop after N items")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="run the whole loop on a copy of the example project with a stand-in agent",
+    )
     return parser
 
 
@@ -167,17 +172,14 @@ def legacy_main(argv: Sequence[str] | None = None) -> int:
     ):
         if value is not None:
             common += [flag, str(value)]
+    if args.demo:
+        return main(["--log-level", args.log_level or "WARNING", "demo"])
     if args.status_report:
         return main([*common, "status"])
     if args.dry_run:
         cycles = ["--max-cycles", str(args.max_cycles)] if args.max_cycles else []
         return main([*common, "plan", *cycles])
-    wanted = "discover" if args.discover_only else "run"
-    if wanted not in COMMANDS:
-        print(
-            f"error: `backlog {wanted}` is not part of this version yet; "
-            "--dry-run shows what a run would do and --status-report writes a report",
-            file=sys.stderr,
-        )
-        return EXIT_FAILURE
-    return main([*common, wanted])
+    if args.discover_only:
+        return main([*common, "discover"])
+    cycles = ["--max-cycles", str(args.max_cycles)] if args.max_cycles else []
+    return main([*common, "run", *cycles])

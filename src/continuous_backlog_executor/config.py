@@ -34,6 +34,8 @@ from .scoring import (
 from .settings import (
     BadValueError,
     Setting,
+    choice,
+    command,
     flag,
     number,
     optional,
@@ -44,6 +46,18 @@ from .settings import (
 from .sources import SOURCES
 
 DEFAULT_FILE = ".backlog.json"
+TEST_PATTERNS = (
+    "tests/*",
+    "test/*",
+    "*/tests/*",
+    "*/test/*",
+    "test_*.py",
+    "*/test_*.py",
+    "*_test.py",
+    "conftest.py",
+    "*/conftest.py",
+)
+DOCS_PATTERNS = ("*.md", "*.rst", "*.txt", "docs/*", "doc/*", "CHANGELOG*", "*/CHANGELOG*")
 ENV_PREFIX = "BACKLOG_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -95,6 +109,51 @@ SETTINGS: dict[str, Setting] = {
     "execution.max_cycles": Setting(
         optional(number(1, whole=True)), None, "Stop a run after this many items."
     ),
+    "execution.base_branch": Setting(
+        optional_text, None, "Branch items start from and merge into (default: checked out)."
+    ),
+    "execution.test_command": Setting(
+        command, (), "Test command for the gates (default: sources.tests.command, or pytest)."
+    ),
+    "execution.test_timeout": Setting(number(1), 900.0, "Seconds one run of the tests may take."),
+    "execution.test_patterns": Setting(
+        text_list, TEST_PATTERNS, "Path globs of test files (the red phase may change only these)."
+    ),
+    "execution.max_tries": Setting(
+        number(1, 10, whole=True), 3, "Tries per phase before the item is blocked."
+    ),
+    "execution.refactor": Setting(flag, True, "Run the refactor phase after green."),
+    "execution.docs": Setting(
+        choice("auto", "always", "never"),
+        "auto",
+        "Docs phase: always, never, or auto (features and public interface changes).",
+    ),
+    "execution.docs_patterns": Setting(
+        text_list, DOCS_PATTERNS, "Path globs of documentation files."
+    ),
+    "execution.check_command": Setting(
+        command, (), "The project's own CI check, run in the item's worktree (e.g. lint + tests)."
+    ),
+    "execution.check_timeout": Setting(number(1), 1800.0, "Seconds the check command may take."),
+    "execution.time_limit": Setting(
+        optional(number(1)), None, "Seconds a whole run may take before it stops taking items."
+    ),
+    "execution.keep_worktrees": Setting(flag, False, "Keep each item's worktree after its run."),
+    "execution.auto_merge": Setting(
+        flag, False, "Merge an item's pull request when no escalation rule applies to it."
+    ),
+    "execution.forge": Setting(text, "local", "Where pull requests are opened: local."),
+    "execution.env_allow": Setting(
+        text_list, (), "Secret-looking environment variables agents and tests may still see."
+    ),
+    "agent.type": Setting(
+        text, "", "The coding agent: command or scripted (nothing set: no agent, no run)."
+    ),
+    "agent.command": Setting(
+        command, (), "The agent's command; {prompt_file} {workdir} {phase} {item_id} are filled in."
+    ),
+    "agent.script": Setting(optional_text, None, "The scripted stand-in agent's script file."),
+    "agent.timeout": Setting(number(1), 900.0, "Seconds one agent run may take."),
     "scoring.aging_cap": Setting(number(1.0), 2.0, "Largest aging multiplier."),
     "scoring.aging_per_day": Setting(number(0.0), 0.1, "Aging multiplier gained per day of age."),
     "scoring.weights.impact": Setting(number(0.01), 1.0, "Weight of impact in cost of delay."),
@@ -132,6 +191,12 @@ SETTINGS: dict[str, Setting] = {
     ),
     "escalation.performance_paths": Setting(
         text_list, _ESC.performance_paths, "Path globs of performance-critical code."
+    ),
+    "escalation.public_interface": Setting(
+        flag, True, "Hold a diff that changes or removes a public function or class."
+    ),
+    "escalation.max_diff_lines": Setting(
+        number(1, whole=True), 400, "A diff with more changed lines than this needs approval."
     ),
     "paths.backlog": Setting(text, "DOCS/backlog.yml", "The backlog file."),
     "paths.status_dir": Setting(text, "DOCS/status", "Where status reports are written."),

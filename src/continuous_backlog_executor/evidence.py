@@ -117,7 +117,9 @@ class Receipt:
         if self.red_tests:
             lines.append(f"- failing first (red): {', '.join(f'`{t}`' for t in self.red_tests)}")
         if self.green_tests:
-            lines.append(f"- passing after (green): {', '.join(f'`{t}`' for t in self.green_tests)}")
+            lines.append(
+                f"- passing after (green): {', '.join(f'`{t}`' for t in self.green_tests)}"
+            )
         lines += ["", "| step | try | result | time | why |", "| --- | --- | --- | --- | --- |"]
         for step in self.steps:
             verdict = "passed" if step.passed else "failed"

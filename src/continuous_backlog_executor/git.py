@@ -63,3 +63,46 @@ def user_name(path: Path) -> str | None:
     """``user.name`` as git would use it in ``path``, if set."""
     result = git("config", "user.name", cwd=path, check=False)
     return result.stdout.strip() or None
+
+
+def user_email(path: Path) -> str | None:
+    """``user.email`` as git would use it in ``path``, if set."""
+    result = git("config", "user.email", cwd=path, check=False)
+    return result.stdout.strip() or None
+
+
+def resolve_commit(path: Path, rev: str) -> str | None:
+    """The commit ``rev`` names in the repository at ``path``, or ``None`` if it names none."""
+    if rev.startswith("-"):  # never let a name be read as an option
+        return None
+    result = git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", cwd=path, check=False)
+    sha = result.stdout.strip()
+    return sha if result.ok and sha else None
+
+
+def head(path: Path) -> str:
+    """The commit checked out in the work tree at ``path``."""
+    return git("rev-parse", "--verify", "HEAD", cwd=path).stdout.strip()
+
+
+def merge_base(path: Path, first: str, second: str) -> str:
+    """The best common ancestor of two commits."""
+    return git("merge-base", first, second, cwd=path).stdout.strip()
+
+
+def commits_since(path: Path, sha: str) -> list[str]:
+    """Commits reachable from ``HEAD`` but not from ``sha``, oldest first."""
+    listed = git("rev-list", "--reverse", f"{sha}..HEAD", cwd=path).stdout
+    return listed.split()
+
+
+def git_with_index(index: Path, *args: str, cwd: Path) -> Result:
+    """Run ``git args`` with ``index`` as its index file, so the real index is left alone."""
+    env = {**git_env(), "GIT_INDEX_FILE": str(index)}
+    try:
+        result = run(["git", *args], cwd=cwd, env=env, timeout=GIT_TIMEOUT)
+    except ProcessError as error:
+        raise GitError(f"{error}; is git installed and on PATH?") from error
+    if not result.ok:
+        raise GitError(result.describe())
+    return result

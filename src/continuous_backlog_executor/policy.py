@@ -61,6 +61,8 @@ class EscalationSettings:
     migration_paths: tuple[str, ...] = ("*migrations/*", "*alembic/*", "*.sql")
     performance_paths: tuple[str, ...] = ()
     performance_keywords: tuple[str, ...] = ("performance-critical", "hot path", "latency-critical")
+    public_interface: bool = True
+    max_diff_lines: int = 400
 
 
 class Trigger(StrEnum):
@@ -146,6 +148,7 @@ class Action(StrEnum):
 
 
 MICRO_CYCLE = ("red", "green", "refactor", "security", "docs", "ci", "pull request")
+SLICED = "sliced"  # the label of an item split into child items
 WORKABLE = frozenset({TaskStatus.NEW, TaskStatus.REFINED, TaskStatus.READY})
 
 
@@ -185,6 +188,8 @@ def decide(
     """What a run would do with ``item``: refine, slice, hold, execute, or skip it."""
     if item.status not in WORKABLE:
         return Decision(item, score, Action.SKIP, (_skip_reason(item),))
+    if SLICED in item.labels:
+        return Decision(item, score, Action.SKIP, ("split into slices; done when they are",))
     triggers = escalations(item, score, escalation)
     if triggers and item.approval is None:
         return Decision(item, score, Action.HOLD, tuple(f"needs approval: {t}" for t in triggers))

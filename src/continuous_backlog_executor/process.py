@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from .errors import ProcessError
 
@@ -97,6 +98,66 @@ def run(
     if check and not result.ok:
         raise ProcessError(result.describe())
     return result
+
+
+def run_logged(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float,
+    log: Path,
+) -> Result:
+    """Run ``argv`` in ``cwd`` with stdin closed, appending its stdout and stderr to ``log`` as
+    it runs (so a hung child's output can be read before it ends); the result holds no output.
+
+    The time limit stops the whole process group. When the child ends in time, whatever it left
+    running in its group is killed too: nothing it started may keep working after it returns.
+    Raises ``ProcessError`` when the program cannot be started or ``log`` cannot be opened.
+    """
+    started = time.monotonic()
+    # The child writes straight into the file; our copy of the descriptor is closed at once.
+    with _open_log(log, argv[0]) as output:
+        try:
+            child = subprocess.Popen(
+                list(argv),
+                cwd=cwd,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+        except OSError as error:
+            raise ProcessError(f"cannot run {argv[0]!r}: {error.strerror}") from error
+    timed_out = False
+    try:
+        child.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        stop_group(child)
+    except BaseException:
+        stop_group(child)
+        raise
+    else:
+        _kill_group(child)
+    return Result(tuple(argv), child.returncode, "", "", time.monotonic() - started, timed_out)
+
+
+def _open_log(log: Path, program: str) -> IO[str]:
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        return log.open("a", encoding="utf-8")
+    except OSError as error:
+        raise ProcessError(
+            f"cannot write the output of {program!r} to {log}: {error.strerror}"
+        ) from error
+
+
+def _kill_group(child: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signal.SIGKILL)
 
 
 def stop_group(child: subprocess.Popen[str]) -> None:

@@ -7,6 +7,7 @@ their options without importing the configuration loader.
 from __future__ import annotations
 
 import math
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +84,30 @@ def text_list(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise BadValueError(f"must be a list of text, not {value!r}")
     return tuple(value)
+
+
+def command(value: object) -> tuple[str, ...]:
+    """A command line: a list of arguments, or one text split the way a shell would."""
+    if isinstance(value, str):
+        try:
+            return tuple(shlex.split(value))
+        except ValueError as error:
+            raise BadValueError(f"is not a command line ({error})") from None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BadValueError(f"must be a list of arguments, not {value!r}")
+    return tuple(value)
+
+
+def choice(*options: str) -> Callable[[object], str]:
+    """One of ``options``."""
+
+    def convert(value: object) -> str:
+        chosen = text(value).lower()
+        if chosen not in options:
+            raise BadValueError(f"must be one of {', '.join(options)}, not {value!r}")
+        return chosen
+
+    return convert
 
 
 @dataclass(frozen=True, slots=True)

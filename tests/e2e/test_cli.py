@@ -254,10 +254,14 @@ SUBCOMMANDS = {
     "add": "add an item to the backlog",
     "approve": "approve an item that needs a human's go-ahead",
     "block": "block an item, with a reason",
+    "demo": "run the whole loop on a copy of the example project, with a stand-in agent",
     "discover": "find items in the code and merge them into the backlog",
     "explain": "show how an item's WSJF score is worked out",
     "list": "show the backlog ranked by WSJF",
+    "merge": "merge an item's pull request and mark the item DONE",
     "plan": "show what a run would do, in order, writing nothing",
+    "prs": "show the pull requests opened for items",
+    "run": "work through the backlog: each actionable item to a pull request",
     "show": "show one item in full",
     "status": "write a status report and print its summary",
     "unblock": "release a blocked item back to READY",
@@ -275,6 +279,16 @@ DESCRIPTIONS = {
     ],
     "block": [
         "Mark an item BLOCKED so no run takes it; the reason shows in lists and reports.",
+    ],
+    "demo": [
+        "Copy examples/inventory (a small Python project with TODO/FIXME "
+        "comments, a failing test and",
+        "a hand-written backlog) into a new git repository, then discover, "
+        "rank and run it with the",
+        "scripted stand-in agent (examples/inventory-agent/script.yml: "
+        "prepared changes per item and",
+        "phase, applied as written; it is not an AI). Shows each gate's evidence, the pull-request",
+        "branches and the status report. Your own repository is not touched.",
     ],
     "discover": [
         "Run every enabled discovery source over the repository and merge what they find into the",
@@ -302,6 +316,12 @@ DESCRIPTIONS = {
         "estimated",
         "from the item's words or type rather than set on it (`backlog explain ID` shows why).",
     ],
+    "merge": [
+        "Merge pull request KEY (its number, or an item id for that item's latest one) into",
+        "its base branch with a merge commit, then move the item to MERGED and DONE. Nothing",
+        "changes when the merge would conflict or would touch uncommitted work in the base",
+        "branch's checkout.",
+    ],
     "plan": [
         "Rank the backlog and show, for each item in turn, what a run would do with it: refine it",
         "(write acceptance criteria), slice it (split a large item), execute the TDD "
@@ -309,6 +329,22 @@ DESCRIPTIONS = {
         "pull request, hold it for a human's approval (with the escalation trigger), or "
         "skip it (with",
         "the reason). Nothing is written.",
+    ],
+    "prs": [
+        "Show every pull request with its number, item, state, branch, title and when it was",
+        "opened and merged. `backlog merge NUMBER` merges an open one.",
+    ],
+    "run": [
+        "Sync the backlog (discover, unless --no-discover), rank it by WSJF, then take the",
+        "highest-ranked actionable item, refine it, and drive it through the "
+        "TDD micro-cycle in its own",
+        "git worktree (red, green, refactor, security, docs, CI) to a pull "
+        "request; record the evidence;",
+        "and go on until nothing actionable is left, --max-cycles items were "
+        "processed, or the time",
+        "limit is up. The engine checks every step itself; an item whose checks keep failing is",
+        "BLOCKED with the reason. Needs an agent (agent.type in the configuration). Ctrl-C stops",
+        "cleanly: the current item goes back to READY.",
     ],
     "show": [
         "Show every field of one item, its WSJF inputs and where it came from.",
@@ -1634,8 +1670,8 @@ def test_the_installed_command_runs_as_a_real_process(repo: Path, name: str) -> 
     )
     assert (usage.returncode, usage.stdout) == (2, "")
     assert usage.stderr.splitlines()[-1] == (
-        "backlog: error: argument COMMAND: invalid choice: 'frobnicate' (choose from 'add', "
-        "'approve', 'block', 'discover', 'explain', 'list', 'plan', 'show', 'status', 'unblock')"
+        "backlog: error: argument COMMAND: invalid choice: 'frobnicate' "
+        f"(choose from {', '.join(map(repr, SUBCOMMANDS))})"
     )
     installed = version("continuous-backlog-executor")
     assert (shown.returncode, shown.stdout, shown.stderr) == (0, f"backlog {installed}\n", "")

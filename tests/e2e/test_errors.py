@@ -358,8 +358,8 @@ def test_a_bad_log_level_environment_variable_is_a_clear_error(repo: Path, tmp_p
         pytest.param(
             ("frobnicate",),
             "backlog: error: argument COMMAND: invalid choice: 'frobnicate' (choose from 'add', "
-            "'approve', 'block', 'discover', 'explain', 'list', 'plan', 'show', 'status', "
-            "'unblock')",
+            "'approve', 'block', 'demo', 'discover', 'explain', 'list', 'merge', 'plan', 'prs', "
+            "'run', 'show', 'status', 'unblock')",
             id="unknown-command",
         ),
         pytest.param(

@@ -22,10 +22,6 @@ RunCli = Callable[..., Outcome]
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "run_continuous_executor.py"
 REFINE = f"criteria -> {MICRO_CYCLE}  (no acceptance criteria yet)"
-NOT_YET = (
-    "is not part of this version yet; --dry-run shows what a run would do and "
-    "--status-report writes a report"
-)
 
 
 def write_backlog(repo: Path) -> None:
@@ -219,7 +215,7 @@ def test_log_level_debug_shows_debug_messages(
         pytest.param(("--max-cycles", "3"), "run", id="max-cycles-alone"),
     ],
 )
-def test_discover_and_run_are_not_part_of_this_version(
+def test_a_run_without_an_agent_says_how_to_configure_one(
     repo: Path, args: Sequence[str], command: str
 ) -> None:
     write_backlog(repo)
@@ -228,7 +224,8 @@ def test_discover_and_run_are_not_part_of_this_version(
     result = legacy(*args, cwd=repo)
 
     assert (result.returncode, result.stdout) == (1, "")
-    assert result.stderr == f"error: `backlog {command}` {NOT_YET}\n"
+    assert result.stderr.startswith("error: no agent configured: set agent.type (command or ")
+    assert f"`backlog plan` shows what a {command} would do" in result.stderr
     assert snapshot(repo) == before
 
 

@@ -10,7 +10,21 @@ import argparse
 from typing import Protocol
 
 from ..context import Context
-from . import add, approve, block, discover, explain, plan, show, status, unblock
+from . import (
+    add,
+    approve,
+    block,
+    demo,
+    discover,
+    explain,
+    merge,
+    plan,
+    prs,
+    run,
+    show,
+    status,
+    unblock,
+)
 from . import list as list_
 
 
@@ -32,10 +46,14 @@ COMMANDS: dict[str, Command] = {
     "add": add,
     "approve": approve,
     "block": block,
+    "demo": demo,
     "discover": discover,
     "explain": explain,
     "list": list_,
+    "merge": merge,
     "plan": plan,
+    "prs": prs,
+    "run": run,
     "show": show,
     "status": status,
     "unblock": unblock,

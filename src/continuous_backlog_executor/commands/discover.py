@@ -96,7 +96,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.format == "json":
         print_json(_json(scans, result, dry_run=args.dry_run))
     else:
-        _summary(scans, result, dry_run=args.dry_run)
+        summary(scans, result, dry_run=args.dry_run)
     return 1 if any(s.failed for s in scans) else 0
 
 
@@ -169,7 +169,7 @@ def _json(scans: Sequence[Scan], result: Merge, *, dry_run: bool) -> dict[str, o
     }
 
 
-def _summary(scans: Sequence[Scan], result: Merge, *, dry_run: bool) -> None:
+def summary(scans: Sequence[Scan], result: Merge, *, dry_run: bool) -> None:
     out = console()
     for s in scans:
         if s.failed:

@@ -57,6 +57,7 @@ class Report:
 
     cases: tuple[Case, ...]
     uncollected: tuple[str, ...]
+    collection_errors: tuple[Case, ...] = ()  # one per file in ``uncollected``, with its error
 
     @property
     def failing(self) -> tuple[Case, ...]:
@@ -88,9 +89,11 @@ def read_report(path: Path, repo: Path) -> Report:
             "not <testsuites> or <testsuite>"
         )
     cases = [_case(element, repo) for element in root.iter("testcase")]
-    uncollected = [case.path or case.key for case in cases if case.message == COLLECTION_FAILURE]
+    broken = tuple(case for case in cases if case.message == COLLECTION_FAILURE)
     return Report(
-        tuple(case for case in cases if case.message != COLLECTION_FAILURE), tuple(uncollected)
+        tuple(case for case in cases if case.message != COLLECTION_FAILURE),
+        tuple(case.path or case.key for case in broken),
+        broken,
     )
 
 

@@ -34,21 +34,15 @@ the error is reported as a failure.
 from __future__ import annotations
 
 import contextlib
-import os
-import shlex
-import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-from .. import process
-from ..errors import ProcessError
 from ..model import Source, TaskType
 from ..settings import Setting, flag, number, optional_text, text_list
+from ..testrun import TestRunError, TestRunner, detected_command
 from .base import DiscoveryContext, Finding, Scan, SourceError
 from .junit import Case, Outcome, Report, ReportError, read_report
 
@@ -57,27 +51,10 @@ TAIL_LINES = 20  # of the failure text: the assertion and the frames nearest to 
 MESSAGE_CHARS = 1000
 MAX_RERUN = 100  # more failures than this point at a broken environment, not flaky tests
 ERROR_LABELS = ("test-failure", "test-error")  # an error in setup or teardown
-ENV_PREFIX = "BACKLOG_"  # our own settings; the project's tests must not see them
-PYTEST_CONFIGS = ("pyproject.toml", "setup.cfg", "tox.ini", "pytest.ini")
-TEST_FILES = ("test_*.py", "*_test.py", "conftest.py")
-PRUNED = frozenset({"node_modules", "site-packages", "__pycache__", "venv", "build", "dist"})
 NOTHING_TO_RUN = (
     "no Python tests found (no pytest in pyproject.toml, setup.cfg, tox.ini or pytest.ini, and "
     "no test_*.py, *_test.py or conftest.py files); set sources.tests.command to run the tests"
 )
-OTHER_COMMAND = "fix the test command, or set sources.tests.command to one that works"
-EXIT_CAUSES = {
-    2: ("was interrupted (pytest exit code 2)", OTHER_COMMAND),
-    3: ("hit an internal error (pytest exit code 3)", OTHER_COMMAND),
-    4: (
-        "was given an unknown option or a missing path (pytest exit code 4)",
-        "check sources.tests.command and pytest's addopts",
-    ),
-    5: (
-        "collected no tests (pytest exit code 5)",
-        "check pytest's testpaths and python_files, or set sources.tests.command",
-    ),
-}
 OPTIONS: Mapping[str, Setting] = {
     "command": Setting(
         text_list, (), "Test command, run with pytest's options added (default: pytest if found)."
@@ -92,102 +69,11 @@ class BrokenTestsError(SourceError):
     """The test command could not start, or ended without a trustworthy report."""
 
 
-# Running the tests
-
-
-@dataclass(frozen=True)
-class _Runner:
-    """Runs the test command in the repository, writing reports into a scratch folder."""
-
-    command: tuple[str, ...]
-    repo: Path
-    scratch: Path
-    timeout: float
-
-    def report(self, name: str, nodes: Sequence[str] = ()) -> Report:
-        """Run the tests (only ``nodes``, if given) and read the report they write."""
-        xml = self.scratch / f"{name}.xml"
-        argv = [*self.command, *self._options(xml), *nodes]
-        try:
-            result = process.run(argv, cwd=self.repo, env=_environment(), timeout=self.timeout)
-        except ProcessError as error:
-            raise BrokenTestsError(
-                f"cannot start the test command {shlex.join(self.command)}: {error}; "
-                "install it, or set sources.tests.command to a command that runs the tests"
-            ) from error
-        return _checked(result, xml, self.repo, self.timeout)
-
-    def _options(self, xml: Path) -> list[str]:
-        # xunit1 is the JUnit flavour that names each test's file and line; a fixed rootdir
-        # makes node ids relative to the repository, which is where the rerun resolves them.
-        return [
-            f"--junitxml={xml}",
-            "-o",
-            "junit_family=xunit1",
-            "-o",
-            f"cache_dir={self.scratch / 'pytest-cache'}",
-            f"--rootdir={self.repo}",
-        ]
-
-
-def _environment() -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(ENV_PREFIX)}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ folders left in the repository
-    return env
-
-
-def _checked(result: process.Result, xml: Path, repo: Path, timeout: float) -> Report:
-    """The run's report, or the error that says why there is no trustworthy one."""
-    if result.timed_out:
-        raise _broken(
-            result, f"did not finish within {timeout:g} seconds", "raise sources.tests.timeout"
-        )
+def _report(runner: TestRunner, name: str, nodes: Sequence[str] = ()) -> Report:
     try:
-        report: Report | ReportError = read_report(xml, repo)
-    except ReportError as error:
-        report = error
-    if isinstance(report, Report) and report.uncollected:
-        files = ", ".join(report.uncollected)
-        raise _broken(result, f"could not collect {files}", "fix the errors shown below")
-    if result.returncode in EXIT_CAUSES:
-        raise _broken(result, *EXIT_CAUSES[result.returncode])
-    if result.returncode not in (0, 1):
-        raise _broken(result, f"exited with {result.returncode}", OTHER_COMMAND)
-    if isinstance(report, ReportError):
-        raise _broken(result, f"left no usable report ({report})", OTHER_COMMAND) from report
-    if result.returncode == 1 and not report.failing:
-        raise _broken(result, "exited with 1 but its report has no failing test", OTHER_COMMAND)
-    return report
-
-
-def _broken(result: process.Result, cause: str, advice: str) -> BrokenTestsError:
-    return BrokenTestsError(f"the test command {cause}; {advice}.\n{result.describe()}")
-
-
-def _detected_command(repo: Path) -> tuple[str, ...] | None:
-    """pytest under this interpreter, if ``repo`` looks like a Python project with tests."""
-    if _configures_pytest(repo) or _has_test_files(repo):
-        return (sys.executable, "-m", "pytest")
-    return None
-
-
-def _configures_pytest(repo: Path) -> bool:
-    for name in PYTEST_CONFIGS:
-        try:
-            content = (repo / name).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        if name == "pytest.ini" or "pytest" in content:
-            return True
-    return False
-
-
-def _has_test_files(repo: Path) -> bool:
-    for _folder, folders, files in os.walk(repo):
-        folders[:] = [f for f in folders if not f.startswith(".") and f not in PRUNED]
-        if any(fnmatch(file, pattern) for file in files for pattern in TEST_FILES):
-            return True
-    return False
+        return runner.report(name, nodes)
+    except TestRunError as error:
+        raise BrokenTestsError(str(error)) from error
 
 
 # Findings
@@ -214,7 +100,7 @@ def _description(case: Case, *, flaky: bool) -> str:
     return "\n\n".join(part for part in (intro, message, block) if part)
 
 
-def _passed_again(runner: _Runner, failing: Sequence[Case]) -> tuple[set[str], tuple[str, ...]]:
+def _passed_again(runner: TestRunner, failing: Sequence[Case]) -> tuple[set[str], tuple[str, ...]]:
     """The keys of the failing tests that pass when run again, and any warning."""
     nodes = [case.node for case in failing if case.node]
     if not nodes:
@@ -224,7 +110,7 @@ def _passed_again(runner: _Runner, failing: Sequence[Case]) -> tuple[set[str], t
             f"{len(nodes)} tests failed; not running so many again to look for flaky ones",
         )
     try:
-        again = runner.report("rerun", nodes)
+        again = _report(runner, "rerun", nodes)
     except BrokenTestsError as error:
         return set(), (f"could not run the failing tests again, so none is called flaky: {error}",)
     failed = {case.key for case in again.cases if case.outcome is not Outcome.PASSED}
@@ -245,7 +131,7 @@ class FailingTests:
         if junit is not None:
             findings = _from_report(context.repo / Path(junit).expanduser(), context.repo)
             return Scan(NAME, findings, seconds=time.monotonic() - started)
-        command = tuple(_option(context, "command")) or _detected_command(context.repo)
+        command = tuple(_option(context, "command")) or detected_command(context.repo)
         if command is None:
             return Scan(NAME, skipped=NOTHING_TO_RUN, seconds=time.monotonic() - started)
         findings, warnings = _from_run(context, command)
@@ -273,9 +159,9 @@ def _from_run(
     context: DiscoveryContext, command: tuple[str, ...]
 ) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
     with _scratch(context) as scratch:
-        runner = _Runner(command, context.repo, scratch, float(_option(context, "timeout")))
+        runner = TestRunner(command, context.repo, scratch, float(_option(context, "timeout")))
         context.observer.progress(NAME, 0, None, "running the tests")
-        failing = runner.report("first").failing
+        failing = _report(runner, "first").failing
         flaky: set[str] = set()
         warnings: tuple[str, ...] = ()
         if failing and _option(context, "rerun"):

@@ -1,0 +1,171 @@
+"""``backlog run``: discover, rank, and drive the actionable items to pull requests."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.status import Status
+from rich.table import Table
+
+from ..agents import make_agent
+from ..agents.base import Agent
+from ..context import Context
+from ..discovery import merge
+from ..engine import Engine, RunSummary
+from ..errors import ConfigError
+from ..execution import ExecutionSettings
+from ..forges import make_forge
+from ..output import console, print_json, print_table
+from ..sources.base import Quiet
+from . import _options, discover, plan, status
+
+log = logging.getLogger(__name__)
+
+NAME = "run"
+HELP = "work through the backlog: each actionable item to a pull request"
+DESCRIPTION = """\
+Sync the backlog (discover, unless --no-discover), rank it by WSJF, then take the
+highest-ranked actionable item, refine it, and drive it through the TDD micro-cycle in its own
+git worktree (red, green, refactor, security, docs, CI) to a pull request; record the evidence;
+and go on until nothing actionable is left, --max-cycles items were processed, or the time
+limit is up. The engine checks every step itself; an item whose checks keep failing is
+BLOCKED with the reason. Needs an agent (agent.type in the configuration). Ctrl-C stops
+cleanly: the current item goes back to READY."""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Declare ``run``'s options."""
+    parser.add_argument(
+        "--max-cycles",
+        type=_options.positive,
+        metavar="N",
+        help="stop after N items (default: execution.max_cycles, else all)",
+    )
+    parser.add_argument("--item", metavar="ID", help="work on this item only")
+    parser.add_argument(
+        "--no-discover", action="store_true", help="skip discovery; work on the backlog as it is"
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        metavar="SECONDS",
+        help="take no new item after this long (default: execution.time_limit)",
+    )
+    parser.add_argument(
+        "--keep-worktrees", action="store_true", help="keep each item's worktree afterwards"
+    )
+    parser.add_argument("--dry-run", action="store_true", help="show the plan; write nothing")
+    _options.add_format(parser)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Run the loop and report what it did."""
+    if args.dry_run:
+        return plan.run(args, ctx)
+    settings = ExecutionSettings.from_config(ctx.config)
+    if args.keep_worktrees:
+        settings = dataclasses.replace(settings, keep_worktrees=True)
+    engine = Engine(
+        ctx,
+        agent=_agent(ctx),
+        forge=make_forge(ctx.config.value("execution.forge"), repo=ctx.repo, state=ctx.state),
+        settings=settings,
+    )
+    if args.item:
+        ctx.load().get(args.item)  # an unknown id is an error before any work
+    if not args.no_discover:
+        _sync(ctx, args.format)
+    with _display(args.format) as observer:
+        engine.tools.observer = observer
+        summary = engine.run(
+            max_cycles=args.max_cycles or ctx.config.value("execution.max_cycles"),
+            item_id=args.item,
+            time_limit=args.time_limit or ctx.config.value("execution.time_limit"),
+        )
+    _report(ctx, summary, args.format)
+    return 0
+
+
+def _agent(ctx: Context) -> Agent:
+    kind = ctx.config.value("agent.type")
+    if not kind:
+        raise ConfigError(
+            "no agent configured: set agent.type (command or scripted) and agent.command or "
+            'agent.script in the configuration, e.g. {"agent": {"type": "command", "command": '
+            '["my-agent", "--prompt-file", "{prompt_file}"]}}; `backlog plan` shows what a run '
+            "would do"
+        )
+    agent = make_agent(
+        {
+            "type": kind,
+            "command": list(ctx.config.value("agent.command")),
+            "script": ctx.config.value("agent.script"),
+        },
+        base=ctx.config.file.parent if ctx.config.file else ctx.repo,
+    )
+    check = getattr(agent, "check", None)
+    if callable(check):
+        check()
+    return agent
+
+
+def _sync(ctx: Context, output: str) -> None:
+    sources = discover.selected(ctx, None)
+    scans = discover.discover(ctx, sources, observer=Quiet())
+    with ctx.store.transaction() as backlog:
+        result = merge(backlog, scans, now=ctx.now, actor=f"{ctx.actor} (discover)")
+    if output != "json":
+        discover.summary(scans, result, dry_run=False)
+
+
+@contextmanager
+def _display(output: str) -> Iterator[Callable[[str, str], None]]:
+    """A live line (item, phase, elapsed) on a terminal; log lines otherwise."""
+    if output == "json" or os.environ.get("CI") or not sys.stderr.isatty():
+        yield lambda item, phase: log.info("%s: %s", item, phase)
+        return
+    started = time.monotonic()
+    with Status("starting", console=console(stderr=True)) as line:
+
+        def show(item: str, phase: str) -> None:
+            line.update(f"{item}: {phase}  ({time.monotonic() - started:.0f}s)")
+
+        yield show
+
+
+def _report(ctx: Context, summary: RunSummary, output: str) -> None:
+    rows = [
+        {
+            "id": p.item_id,
+            "title": p.title,
+            "outcome": str(p.outcome),
+            "status": str(p.status),
+            "reason": p.reason,
+            "pr_url": p.pr_url,
+            "receipt": p.receipt,
+        }
+        for p in summary.processed
+    ]
+    if output == "json":
+        print_json(
+            {"processed": rows, "recovered": summary.recovered, "stopped": summary.stopped_because}
+        )
+        return
+    out = console()
+    for item_id in summary.recovered:
+        out.print(f"recovered {item_id}: its run was gone; back to READY", markup=False)
+    table = Table(title=f"Run: {len(rows)} item(s); stopped because {summary.stopped_because}")
+    for column in ("id", "outcome", "status", "reason", "pr_url"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(row[c] or "") for c in ("id", "outcome", "status", "reason", "pr_url")))
+    print_table(out, table)
+    out.print(f"evidence receipts: {ctx.state.root / 'receipts'}", markup=False)
+    status.run(argparse.Namespace(format="table"), ctx)

@@ -1,0 +1,353 @@
+"""The macro loop, as ordered steps: recover what a dead run left, sync (discover), rank, then
+take the highest-WSJF actionable item, refine or slice it, drive it through the micro-cycle to
+a pull request, record everything, and go on until nothing actionable is left, the cycle
+limit is reached or the time is up.
+
+Status changes are short locked transactions on the backlog file, never held while an agent
+works, so people (and other commands) can use the backlog during a run. A lease per item keeps
+two engines on one repository off the same item.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from . import worktree
+from .agents.base import Agent
+from .answers import Slice
+from .backlog import Backlog
+from .context import Context
+from .errors import BacklogError
+from .evidence import Outcome, Receipt
+from .execution import ExecutionSettings
+from .executor import Attempt, Stop, Tools
+from .files import atomic_write
+from .forges.base import Forge
+from .lease import Lease, Leases
+from .lifecycle import allowed
+from .model import BacklogItem, TaskStatus, utcnow
+from .policy import SLICED, Action, Decision, decide
+from .worktree import Worktrees
+
+log = logging.getLogger(__name__)
+S = TaskStatus
+TO_DOING = {
+    S.NEW: (S.REFINED, S.READY, S.DOING),
+    S.REFINED: (S.READY, S.DOING),
+    S.READY: (S.DOING,),
+}
+
+
+@dataclass(frozen=True)
+class Processed:
+    """What one cycle did with one item."""
+
+    item_id: str
+    title: str
+    outcome: Outcome
+    reason: str
+    status: TaskStatus
+    pr_url: str | None = None
+    receipt: str | None = None
+
+
+@dataclass
+class RunSummary:
+    """Everything a run did, in order."""
+
+    processed: list[Processed] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+    stopped_because: str = ""
+
+
+class Engine:
+    """Works through one repository's backlog (see the module docstring)."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        agent: Agent,
+        forge: Forge,
+        settings: ExecutionSettings,
+        observer: Callable[[str, str], None] = lambda item, phase: None,
+    ) -> None:
+        self.ctx = ctx
+        self.settings = settings
+        self.worktrees = Worktrees(ctx.repo, ctx.state)
+        self.leases = Leases(ctx.state)
+        self.tools = Tools(
+            ctx.repo, ctx.state, ctx.store, agent, forge, settings, ctx.actor, utcnow, observer
+        )
+        self.base = worktree.base_branch(ctx.repo, settings.base_branch)
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def run(
+        self,
+        *,
+        max_cycles: int | None = None,
+        item_id: str | None = None,
+        time_limit: float | None = None,
+    ) -> RunSummary:
+        """Process items until none is actionable, ``max_cycles`` were processed, or time's up."""
+        summary = RunSummary(recovered=self.recover())
+        started = time.monotonic()
+        tried: set[str] = set()
+        while True:
+            if max_cycles is not None and len(summary.processed) >= max_cycles:
+                summary.stopped_because = f"processed {max_cycles} item(s) (--max-cycles)"
+                break
+            if time_limit is not None and time.monotonic() - started >= time_limit:
+                summary.stopped_because = f"the time limit of {time_limit:g}s is up"
+                break
+            decision = self.next_decision(tried, item_id)
+            if decision is None:
+                summary.stopped_because = "nothing actionable is left"
+                break
+            tried.add(decision.item.id)
+            done = self.process(decision)
+            if done is not None:
+                summary.processed.append(done)
+            if item_id is not None:
+                summary.stopped_because = f"worked on {item_id} (--item)"
+                break
+        self.close_sliced_parents()
+        return summary
+
+    def plan(self, backlog: Backlog) -> list[Decision]:
+        """Every item's decision, highest WSJF first."""
+        ranked = backlog.ranked(self.ctx.config.scoring, utcnow())
+        return [
+            decide(
+                r.item,
+                r.score,
+                escalation=self.settings.escalation,
+                slice_size_threshold=self.settings.slice_size_threshold,
+            )
+            for r in ranked
+        ]
+
+    def next_decision(self, tried: set[str], item_id: str | None) -> Decision | None:
+        """The highest-WSJF actionable item not tried in this run (or the one asked for)."""
+        for decision in self.plan(self.ctx.load()):
+            if decision.item.id in tried:
+                continue
+            if item_id is not None and decision.item.id != item_id:
+                continue
+            if decision.action is Action.HOLD:
+                self._hold(decision)
+                continue
+            if decision.actionable:
+                return decision
+        return None
+
+    # -- one item ---------------------------------------------------------------------------
+
+    def process(self, decision: Decision) -> Processed | None:
+        """Refine, slice or execute one item under its lease; ``None`` if another run has it."""
+        lease = self.leases.acquire(decision.item.id)
+        if lease is None:
+            log.info("%s: another run is working on it; skipped", decision.item.id)
+            return None
+        try:
+            return self._process(decision, lease)
+        finally:
+            self.leases.release(lease)
+
+    def _process(self, decision: Decision, lease: Lease) -> Processed:
+        item = decision.item
+        wt = self.worktrees.prepare(item.id, item.title, self.base)
+        attempt_no = self._start(item.id, decision)
+        fresh = self.ctx.load().get(item.id)
+        attempt = Attempt(self.tools, fresh, wt, attempt_no)
+        keep = self.settings.keep_worktrees
+        try:
+            return self._drive(attempt, decision)
+        except Stop as stop:
+            keep = keep or stop.outcome is Outcome.NEEDS_HUMAN
+            return self._stopped(attempt, stop)
+        except KeyboardInterrupt:
+            attempt.receipt.end(Outcome.INTERRUPTED, "stopped by the user", utcnow())
+            self._finish(attempt, S.READY, "interrupted: the run was stopped (Ctrl-C)")
+            raise
+        except BacklogError as error:
+            return self._stopped(attempt, Stop(Outcome.NEEDS_HUMAN, f"engine error: {error}"))
+        finally:
+            if not keep:
+                self.worktrees.remove(wt)
+            del lease
+
+    def _drive(self, attempt: Attempt, decision: Decision) -> Processed:
+        item = attempt.item
+        if decision.action is Action.REFINE:
+            try:
+                criteria = attempt.criteria()
+            except Stop as stop:
+                # Without criteria the item stays to be refined, by a person or a later run.
+                attempt.receipt.end(stop.outcome, stop.reason, utcnow())
+                return self._finish(attempt, S.REFINED, f"no acceptance criteria: {stop.reason}")
+            with self.ctx.store.transaction() as backlog:
+                stored = backlog.get(item.id)
+                stored.acceptance_criteria = criteria
+                stored.updated_at = utcnow()
+            item.acceptance_criteria = criteria
+            again = self._redecide(item.id)
+            if again.action is Action.HOLD:
+                raise Stop(Outcome.NEEDS_HUMAN, "; ".join(again.reasons))
+            if again.action is Action.SLICE:
+                return self._slice(attempt)
+        elif decision.action is Action.SLICE:
+            return self._slice(attempt)
+        pull = attempt.run()
+        assert pull is not None  # noqa: S101 -- run() returns a pull request or raises Stop
+        status = S.PR
+        reason = f"pull request {pull.url} opened"
+        if self.settings.auto_merge:
+            merged = self.tools.forge.merge(str(pull.number))
+            status, reason = S.DONE, f"merged as {(merged.merge_commit or '')[:12]} ({pull.url})"
+        return self._finish(attempt, status, reason, pr_url=pull.url)
+
+    def _slice(self, attempt: Attempt) -> Processed:
+        children = attempt.slices()
+        ids = self._add_children(attempt.item, children)
+        attempt.receipt.end(Outcome.SUCCESS, f"split into {', '.join(ids)}", utcnow())
+        return self._finish(attempt, S.REFINED, f"split into {len(ids)} slices: {', '.join(ids)}")
+
+    def _add_children(self, parent: BacklogItem, children: list[Slice]) -> list[str]:
+        ids = []
+        with self.ctx.store.transaction() as backlog:
+            stored = backlog.get(parent.id)
+            for number, child in enumerate(children, start=1):
+                item = BacklogItem(
+                    id=_child_id(backlog, parent.id, number),
+                    title=child.title,
+                    description=child.description,
+                    task_type=parent.task_type,
+                    effort=child.effort,
+                    acceptance_criteria=list(child.acceptance_criteria),
+                    links=[f"parent:{parent.id}"],
+                    labels=["slice"],
+                    approval=parent.approval,
+                )
+                backlog.add(item)
+                ids.append(item.id)
+            stored.labels = [*stored.labels, SLICED]
+            stored.links = [*stored.links, *(f"slice:{i}" for i in ids)]
+        return ids
+
+    def close_sliced_parents(self) -> None:
+        """A sliced item is DONE once every one of its slices is."""
+        with self.ctx.store.transaction() as backlog:
+            by_id = {item.id: item for item in backlog.items}
+            for item in backlog.items:
+                if SLICED not in item.labels or not item.is_open:
+                    continue
+                children = [by_id.get(link[6:]) for link in item.links if link.startswith("slice:")]
+                finished = (S.DONE, S.MERGED)
+                if children and all(c is not None and c.status in finished for c in children):
+                    self._move(backlog, item, S.DONE, "every slice is done")
+
+    # -- status and records -----------------------------------------------------------------
+
+    def _start(self, item_id: str, decision: Decision) -> int:
+        with self.ctx.store.transaction() as backlog:
+            item = backlog.get(item_id)
+            item.attempts += 1
+            if decision.action is Action.EXECUTE:
+                for target in TO_DOING.get(item.status, ()):
+                    self._move(backlog, item, target, f"picked with WSJF {decision.score.wsjf:.2f}")
+            return item.attempts
+
+    def _redecide(self, item_id: str) -> Decision:
+        backlog = self.ctx.load()
+        decision = next(d for d in self.plan(backlog) if d.item.id == item_id)
+        if decision.action is Action.EXECUTE:
+            with self.ctx.store.transaction() as stored:
+                item = stored.get(item_id)
+                for target in TO_DOING.get(item.status, ()):
+                    self._move(stored, item, target, "acceptance criteria restated")
+        return decision
+
+    def _stopped(self, attempt: Attempt, stop: Stop) -> Processed:
+        attempt.receipt.end(stop.outcome, stop.reason, utcnow())
+        if stop.outcome is Outcome.NO_CHANGE and attempt.item.status is S.NEW:
+            return self._finish(attempt, S.REFINED, stop.reason)
+        return self._finish(attempt, S.BLOCKED, stop.reason)
+
+    def _finish(
+        self, attempt: Attempt, status: TaskStatus, reason: str, *, pr_url: str | None = None
+    ) -> Processed:
+        receipt = attempt.receipt
+        path = self._save_receipt(receipt)
+        with self.ctx.store.transaction() as backlog:
+            item = backlog.get(attempt.item.id)
+            if pr_url:
+                item.pr_url = pr_url
+            item.evidence = [*item.evidence, f"receipt: {path}"]
+            self._move_to(backlog, item, status, reason)
+            final = item.status
+        outcome = receipt.outcome or Outcome.SUCCESS
+        return Processed(
+            attempt.item.id, attempt.item.title, outcome, reason, final, pr_url, str(path)
+        )
+
+    def _move_to(
+        self, backlog: Backlog, item: BacklogItem, status: TaskStatus, reason: str
+    ) -> None:
+        if status is S.DONE and item.status is S.DOING:
+            self._move(backlog, item, S.PR, reason)
+            self._move(backlog, item, S.MERGED, reason)
+        if item.status is not status:
+            self._move(backlog, item, status, reason)
+
+    def _move(self, backlog: Backlog, item: BacklogItem, status: TaskStatus, reason: str) -> None:
+        if allowed(item.status, status):
+            backlog.transition(item, status, reason=reason, actor=self.ctx.actor, now=utcnow())
+        else:
+            log.warning("%s: cannot go from %s to %s (%s)", item.id, item.status, status, reason)
+
+    def _save_receipt(self, receipt: Receipt) -> str:
+        folder = self.ctx.state.folder("receipts", worktree.safe_id(receipt.item_id))
+        path = folder / f"{receipt.attempt}.json"
+        atomic_write(path, receipt.to_json())
+        return str(path.relative_to(self.ctx.state.root))
+
+    def _hold(self, decision: Decision) -> None:
+        item = decision.item
+        if item.status is S.BLOCKED or not allowed(item.status, S.BLOCKED):
+            return
+        with self.ctx.store.transaction() as backlog:
+            stored = backlog.get(item.id)
+            if stored.status is not S.BLOCKED and stored.approval is None:
+                self._move(backlog, stored, S.BLOCKED, "; ".join(decision.reasons))
+
+    # -- recovery ---------------------------------------------------------------------------
+
+    def recover(self) -> list[str]:
+        """Items left in DOING by a run that is gone go back to READY; their leases and
+        worktrees are cleared (their branches, holding the work so far, stay)."""
+        dead = {lease.item_id for lease in self.leases.dead()}
+        held = {lease.item_id for lease in self.leases.held()} - dead
+        recovered = []
+        with self.ctx.store.transaction() as backlog:
+            for item in backlog.items:
+                if item.status is S.DOING and item.id not in held:
+                    self._move(backlog, item, S.READY, "recovered: the run working on it is gone")
+                    recovered.append(item.id)
+        for lease in self.leases.dead():
+            self.leases.release(lease)
+        self.worktrees.clean_stale(held)
+        return recovered
+
+
+def _child_id(backlog: Backlog, parent: str, number: int) -> str:
+    taken = {item.id for item in backlog.items}
+    candidate = f"{parent}.{number}"
+    while candidate in taken:
+        number += 1
+        candidate = f"{parent}.{number}"
+    return candidate

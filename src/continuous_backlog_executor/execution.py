@@ -1,0 +1,103 @@
+"""Settings and shared records of item execution, read once from the configuration.
+
+``ExecutionSettings`` gathers every knob the micro-cycle uses; ``Progress`` remembers how far
+an item's branch got (red and green commits), so an item held for approval or interrupted
+continues from where it stopped instead of starting over.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .config import Config
+from .files import atomic_write
+from .policy import EscalationSettings
+from .testrun import detected_command
+
+
+@dataclass(frozen=True)
+class ExecutionSettings:
+    """Every setting the micro-cycle reads."""
+
+    test_command: tuple[str, ...]
+    test_timeout: float = 900.0
+    test_patterns: tuple[str, ...] = ()
+    docs_patterns: tuple[str, ...] = ()
+    docs: str = "auto"
+    max_tries: int = 3
+    refactor: bool = True
+    check_command: tuple[str, ...] = ()
+    check_timeout: float = 1800.0
+    max_cycle_time: float = 3600.0
+    agent_timeout: float = 900.0
+    slice_size_threshold: int = 5
+    keep_worktrees: bool = False
+    auto_merge: bool = False
+    env_allow: tuple[str, ...] = ()
+    base_branch: str | None = None
+    escalation: EscalationSettings = field(default_factory=EscalationSettings)
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> ExecutionSettings:
+        """The settings of ``cfg``; the test command falls back to discovery's, then pytest."""
+        command = (
+            tuple(cfg.value("execution.test_command"))
+            or tuple(cfg.value("sources.tests.command"))
+            or detected_command(cfg.repo)
+            or ()
+        )
+        return cls(
+            test_command=command,
+            test_timeout=float(cfg.value("execution.test_timeout")),
+            test_patterns=tuple(cfg.value("execution.test_patterns")),
+            docs_patterns=tuple(cfg.value("execution.docs_patterns")),
+            docs=str(cfg.value("execution.docs")),
+            max_tries=int(cfg.value("execution.max_tries")),
+            refactor=bool(cfg.value("execution.refactor")),
+            check_command=tuple(cfg.value("execution.check_command")),
+            check_timeout=float(cfg.value("execution.check_timeout")),
+            max_cycle_time=float(cfg.value("execution.max_cycle_time")),
+            agent_timeout=float(cfg.value("agent.timeout")),
+            slice_size_threshold=int(cfg.value("execution.slice_size_threshold")),
+            keep_worktrees=bool(cfg.value("execution.keep_worktrees")),
+            auto_merge=bool(cfg.value("execution.auto_merge")),
+            env_allow=tuple(cfg.value("execution.env_allow")),
+            base_branch=cfg.value("execution.base_branch"),
+            escalation=cfg.escalation,
+        )
+
+
+@dataclass
+class Progress:
+    """How far an item's branch got; kept in the state store between runs."""
+
+    branch: str
+    base_sha: str
+    red_commit: str | None = None
+    green_commit: str | None = None
+    red_tests: list[str] = field(default_factory=list)
+    checked: bool = False  # the pre-PR escalation checks were approved or found nothing
+
+    @classmethod
+    def read(cls, path: Path) -> Progress | None:
+        """The progress saved at ``path``, or ``None`` (missing or unreadable: start over)."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(**data)
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def write(self, path: Path) -> None:
+        """Save atomically."""
+        atomic_write(path, json.dumps(asdict(self), indent=2) + "\n")
+
+
+def slug_list(values: Sequence[str]) -> str:
+    """``a, b and c`` for messages."""
+    items = list(values)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]

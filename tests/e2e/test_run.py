@@ -1,0 +1,318 @@
+"""``backlog run`` end to end: a real project in a temporary git repository, the scripted
+stand-in agent run as a real subprocess, and the engine's gates deciding every step."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from conftest import Outcome, git
+
+RunCli = Callable[..., Outcome]
+
+BACKLOG = """\
+version: 1
+items:
+  - id: CALC-1
+    title: add returns the difference instead of the sum
+    task_type: Bug
+    status: READY
+    impact: 8
+    effort: 2
+    acceptance_criteria:
+      - add(2, 3) is 5
+"""
+PYPROJECT = '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n'
+RED = {
+    "write": {
+        "path": "tests/test_add.py",
+        "content": "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+    }
+}
+GREEN = {"replace": {"path": "calc/__init__.py", "old": "a - b", "new": "a + b"}}
+
+
+@pytest.fixture
+def project(repo: Path) -> Path:
+    """A small Python project with one bug, its backlog item, and a passing test."""
+    (repo / "calc").mkdir()
+    (repo / "calc" / "__init__.py").write_text("def add(a, b):\n    return a - b\n")
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_calc.py").write_text(
+        "from calc import add\n\n\ndef test_callable():\n    assert callable(add)\n"
+    )
+    (repo / "pyproject.toml").write_text(PYPROJECT)
+    (repo / "DOCS").mkdir()
+    (repo / "DOCS" / "backlog.yml").write_text(BACKLOG)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "calc")
+    return repo
+
+
+def script(path: Path, phases: Mapping[str, object]) -> Path:
+    """A scripted-agent script for CALC-1."""
+    target = path / "script.yml"
+    with target.open("w", encoding="utf-8") as stream:
+        YAML().dump({"CALC-1": phases}, stream)
+    return target
+
+
+def run(run_cli: RunCli, script_file: Path, *extra: str) -> Outcome:
+    return run_cli(
+        "run",
+        "--no-discover",
+        "--format",
+        "json",
+        "--set",
+        "agent.type=scripted",
+        "--set",
+        f"agent.script={script_file}",
+        "--set",
+        "execution.max_tries=1",
+        "--set",
+        "agent.timeout=20",
+        *extra,
+    )
+
+
+def user_files(repo: Path) -> dict[str, bytes]:
+    """The user's checkout, minus the files the engine itself keeps (DOCS/)."""
+    return {
+        p.relative_to(repo).as_posix(): p.read_bytes()
+        for p in sorted(repo.rglob("*"))
+        if p.is_file() and p.relative_to(repo).parts[0] not in (".git", "DOCS")
+    }
+
+
+def item(repo: Path) -> dict[str, object]:
+    data = YAML(typ="safe").load((repo / "DOCS" / "backlog.yml").read_text())
+    return next(i for i in data["items"] if i["id"] == "CALC-1")
+
+
+def processed(outcome: Outcome) -> dict[str, object]:
+    assert outcome.code == 0, outcome.err
+    rows = json.loads(outcome.out)["processed"]
+    assert len(rows) == 1
+    return dict(rows[0])
+
+
+def test_an_item_goes_to_a_pull_request_and_the_checkout_is_untouched(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    before = user_files(project)
+    index = git(project, "diff", "--cached")
+    head = git(project, "rev-parse", "HEAD")
+    agent = script(tmp_path, {"red": [[RED]], "green": [[GREEN]]})
+
+    row = processed(run(run_cli, agent))
+
+    assert (row["outcome"], row["status"]) == ("success", "PR")
+    assert row["pr_url"] == "local://pr/1"
+    assert user_files(project) == before
+    assert (git(project, "diff", "--cached"), git(project, "rev-parse", "HEAD")) == (index, head)
+    branch = git(project, "branch", "--list", "backlog/*", "--format=%(refname:short)").strip()
+    assert branch.startswith("backlog/CALC-1-")
+    log = git(project, "log", "--format=%s", f"main..{branch}").splitlines()
+    assert log == [
+        "fix: add returns the difference instead of the sum",
+        "test: add returns the difference instead of the sum",
+    ]
+    assert git(project, "show", f"{branch}:calc/__init__.py").endswith("return a + b\n")
+    stored = item(project)
+    assert stored["status"] == "PR"
+    assert stored["pr_url"] == "local://pr/1"
+    receipt_path = next((project / ".git" / "backlog-executor" / "receipts").rglob("*.json"))
+    receipt = json.loads(receipt_path.read_text())
+    assert receipt["red_tests"] == ["tests.test_add::test_add"]
+    assert receipt["outcome"] == "success"
+    names = [step["name"] for step in receipt["steps"]]
+    assert names[:3] == ["base tests", "red", "green"]
+    assert "security" in names
+    assert "ci" in names
+
+
+@pytest.mark.parametrize(
+    ("phases", "outcome", "reason"),
+    [
+        pytest.param({}, "no change", "red: no change: the agent changed no file", id="no-change"),
+        pytest.param(
+            {
+                "red": [
+                    [
+                        {
+                            "write": {
+                                "path": "tests/test_add.py",
+                                "content": "def test_add():\n    assert True\n",
+                            }
+                        }
+                    ]
+                ]
+            },
+            "gate failed",
+            "gate failed at red: the new tests pass on the unchanged code",
+            id="test-passes-on-unchanged-code",
+        ),
+        pytest.param(
+            {"red": [[RED, {"syntax_error": "tests/test_add.py"}]]},
+            "gate failed",
+            "gate failed at red: the new tests do not load (SyntaxError)",
+            id="syntax-error",
+        ),
+        pytest.param(
+            {"red": [[RED, {"write": {"path": "calc/extra.py", "content": "x = 1\n"}}]]},
+            "gate failed",
+            "gate failed at red: the red phase may change tests only; it changed calc/extra.py",
+            id="red-changes-code",
+        ),
+        pytest.param(
+            {
+                "red": [[RED]],
+                "green": [
+                    [
+                        GREEN,
+                        {"replace": {"path": "tests/test_add.py", "old": "== 5", "new": "== -1"}},
+                    ]
+                ],
+            },
+            "gate failed",
+            "gate failed at green: tests may not change after the red phase: tests/test_add.py",
+            id="green-edits-a-test",
+        ),
+        pytest.param(
+            {"red": [[RED]], "green": [[{"delete": "tests/test_add.py"}]]},
+            "gate failed",
+            "gate failed at green: tests may not change after the red phase: tests/test_add.py",
+            id="green-deletes-a-test",
+        ),
+        pytest.param(
+            {
+                "red": [[RED]],
+                "green": [
+                    [
+                        {
+                            "append": {
+                                "path": "pyproject.toml",
+                                "content": 'addopts = "--deselect tests/test_add.py::test_add"\n',
+                            }
+                        }
+                    ]
+                ],
+            },
+            "gate failed",
+            "gate failed at green: the red tests did not run: tests.test_add::test_add",
+            id="green-deselects-the-test",
+        ),
+        pytest.param(
+            {"red": [[RED]], "green": [[{"print": "All tests pass. Task complete!"}]]},
+            "no change",
+            "green: no change: the agent changed no file",
+            id="fake-success-message",
+        ),
+    ],
+)
+def test_a_misbehaving_agent_never_reaches_a_pull_request(
+    project: Path,
+    tmp_path: Path,
+    run_cli: RunCli,
+    phases: dict[str, list[list[dict[str, object]]]],
+    outcome: str,
+    reason: str,
+) -> None:
+    before = user_files(project)
+
+    row = processed(run(run_cli, script(tmp_path, phases)))
+
+    assert (row["outcome"], row["status"]) == (outcome, "BLOCKED")
+    assert str(row["reason"]).startswith(reason)
+    assert item(project)["blocked_reason"] == row["reason"]
+    assert user_files(project) == before
+    assert git(project, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+
+
+def test_an_agent_that_commits_on_its_own_is_judged_like_any_other(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    agent = script(
+        tmp_path, {"red": [[RED, {"commit": "wip"}]], "green": [[GREEN, {"commit": "done!"}]]}
+    )
+
+    row = processed(run(run_cli, agent))
+
+    assert (row["outcome"], row["status"]) == ("success", "PR")
+    branch = git(project, "branch", "--list", "backlog/*", "--format=%(refname:short)").strip()
+    subjects = git(project, "log", "--format=%s", f"main..{branch}").splitlines()
+    assert subjects == [
+        "fix: add returns the difference instead of the sum",
+        "test: add returns the difference instead of the sum",
+    ]
+
+
+def test_writing_outside_the_worktree_through_a_symlink_is_caught(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    phases = {
+        "red": [
+            [
+                {"symlink": {"path": "tests/elsewhere", "target": str(outside)}},
+                {
+                    "write": {
+                        "path": "tests/elsewhere/test_x.py",
+                        "content": "def test_x():\n    assert False\n",
+                    }
+                },
+            ]
+        ]
+    }
+
+    row = processed(run(run_cli, script(tmp_path, phases)))
+
+    assert (row["outcome"], row["status"]) == ("gate failed", "BLOCKED")
+    assert "wrote outside its worktree through symlinks: tests/elsewhere" in str(row["reason"])
+
+
+def test_a_hanging_agent_and_its_child_are_stopped(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    phases = {"red": [[{"spawn_sleeper": 60}, {"sleep": 60}]]}
+
+    row = processed(run(run_cli, script(tmp_path, phases), "--set", "agent.timeout=1"))
+
+    assert (row["outcome"], row["status"]) == ("timed out", "BLOCKED")
+    leftovers = subprocess.run(
+        ["pgrep", "-f", "sleep 60"], capture_output=True, text=True, check=False
+    )
+    assert leftovers.stdout == ""
+
+
+def test_a_secret_leaked_into_the_diff_fails_the_security_gate(
+    project: Path, tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEMO_API_TOKEN", "tok-8f2b9c4d1e7a")
+    phases = {
+        "red": [[RED]],
+        "green": [[GREEN, {"write_env": {"path": "calc/settings.py", "var": "DEMO_API_TOKEN"}}]],
+    }
+
+    row = processed(
+        run(run_cli, script(tmp_path, phases), "--set", "execution.env_allow=DEMO_API_TOKEN")
+    )
+
+    assert (row["outcome"], row["status"]) == ("gate failed", "BLOCKED")
+    assert str(row["reason"]).startswith("gate failed at security: ")
+    assert "DEMO_API_TOKEN" in str(row["reason"])
+    receipts = (project / ".git" / "backlog-executor" / "receipts").rglob("*.json")
+    assert all("tok-8f2b9c4d1e7a" not in p.read_text() for p in receipts)
+
+
+def test_without_an_agent_the_run_says_how_to_configure_one(project: Path, run_cli: RunCli) -> None:
+    outcome = run_cli("run", "--no-discover")
+
+    assert outcome.code == 1
+    assert "no agent configured: set agent.type" in outcome.err
