@@ -1,0 +1,45 @@
+"""The Quick start's demo: the whole loop on a copy of the shipped example, end to end."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from conftest import Outcome, git
+
+RunCli = Callable[..., Outcome]
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "inventory"
+
+
+def test_the_demo_drives_the_example_to_pull_requests(tmp_path: Path, run_cli: RunCli) -> None:
+    before = {p: p.read_bytes() for p in EXAMPLE.rglob("*") if p.is_file()}
+    target = tmp_path / "inventory"
+
+    result = run_cli("demo", "--into", str(target))
+
+    assert result.code == 0, result.err
+    assert "== 2. The run: discover, then each item through the micro-cycle ==" in result.out
+    items = {
+        i["id"]: i
+        for i in YAML(typ="safe").load((target / "DOCS" / "backlog.yml").read_text())["items"]
+    }
+    assert {k for k, v in items.items() if v["status"] == "PR"} == {"INV-1", "INV-2", "INV-9"}
+    assert items["INV-3"]["blocked_reason"].startswith(
+        "gate failed at red: the new tests pass on the unchanged code"
+    )
+    assert items["INV-4"]["status"] == "REFINED"
+    assert items["INV-4.1"]["links"] == ["parent:INV-4"]
+    assert items["INV-5"]["blocked_reason"].startswith("needs approval: security-sensitive")
+    branches = git(target, "branch", "--list", "backlog/*", "--format=%(refname:short)")
+    assert "backlog/INV-1-ledger-remove-accepts-zero-and-negative" in branches.split()
+    fixed = git(
+        target, "show", "backlog/INV-1-ledger-remove-accepts-zero-and-negative:inventory/stock.py"
+    )
+    assert "must be positive" in fixed
+    assert git(target, "status", "--porcelain", "--untracked-files=no").strip() in (
+        "",
+        "M DOCS/backlog.yml",
+    )
+    assert {p: p.read_bytes() for p in EXAMPLE.rglob("*") if p.is_file()} == before
