@@ -4,7 +4,6 @@ stand-in agent run as a real subprocess, and the engine's gates deciding every s
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -285,10 +284,10 @@ def test_a_hanging_agent_and_its_child_are_stopped(
     row = processed(run(run_cli, script(tmp_path, phases), "--set", "agent.timeout=1"))
 
     assert (row["outcome"], row["status"]) == ("timed out", "BLOCKED")
-    leftovers = subprocess.run(
-        ["pgrep", "-f", "sleep 60"], capture_output=True, text=True, check=False
-    )
-    assert leftovers.stdout == ""
+    transcript = next((project / ".git" / "backlog-executor" / "attempts").rglob("red-1.*.txt"))
+    pid = int(transcript.read_text().split("spawned sleeper ", 1)[1].split()[0])
+    state = Path(f"/proc/{pid}/stat")
+    assert not state.exists() or state.read_text().split(") ", 1)[1].startswith("Z")
 
 
 def test_a_secret_leaked_into_the_diff_fails_the_security_gate(
