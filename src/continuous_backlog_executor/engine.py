@@ -26,7 +26,7 @@ from .execution import ExecutionSettings
 from .executor import Attempt, Stop, Tools
 from .files import atomic_write
 from .forges.base import Forge
-from .lease import Lease, Leases
+from .lease import Leases
 from .lifecycle import allowed
 from .model import BacklogItem, TaskStatus, utcnow
 from .policy import SLICED, Action, Decision, decide
@@ -154,11 +154,11 @@ class Engine:
             log.info("%s: another run is working on it; skipped", decision.item.id)
             return None
         try:
-            return self._process(decision, lease)
+            return self._process(decision)
         finally:
             self.leases.release(lease)
 
-    def _process(self, decision: Decision, lease: Lease) -> Processed:
+    def _process(self, decision: Decision) -> Processed:
         item = decision.item
         wt = self.worktrees.prepare(item.id, item.title, self.base)
         attempt_no = self._start(item.id, decision)
@@ -179,7 +179,6 @@ class Engine:
         finally:
             if not keep:
                 self.worktrees.remove(wt)
-            del lease
 
     def _drive(self, attempt: Attempt, decision: Decision) -> Processed:
         item = attempt.item
@@ -203,7 +202,6 @@ class Engine:
         elif decision.action is Action.SLICE:
             return self._slice(attempt)
         pull = attempt.run()
-        assert pull is not None  # noqa: S101 -- run() returns a pull request or raises Stop
         status = S.PR
         reason = f"pull request {pull.url} opened"
         if self.settings.auto_merge:

@@ -25,13 +25,13 @@ from .backlog import BacklogStore
 from .evidence import Outcome, Receipt, Step, excerpt
 from .execution import ExecutionSettings, Progress
 from .forges.base import Forge, PullRequest
-from .model import BacklogItem, TaskStatus, TaskType
+from .model import BacklogItem, TaskType
 from .prompts import PromptContext, render
 from .review import diff_escalations
 from .sources.junit import Report
 from .store import StateStore
 from .testrun import TestRunError, TestRunner
-from .worktree import Worktree, Worktrees
+from .worktree import Worktree
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class Attempt:
 
     # -- the cycle --------------------------------------------------------------------------
 
-    def run(self) -> PullRequest | None:
+    def run(self) -> PullRequest:
         """Drive the item to a pull request; raises ``Stop`` to end otherwise."""
         if self.progress.green_commit is None:
             self.base_report = self._base_tests()
@@ -470,6 +470,3 @@ def _wsjf_inputs(item: BacklogItem) -> dict[str, object]:
         "effort": item.effort,
         "wsjf": item.wsjf_score,
     }
-
-
-__all__ = ["Attempt", "Stop", "TaskStatus", "Tools", "Worktrees"]
