@@ -80,6 +80,39 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
+CALC_BACKLOG = """\
+version: 1
+items:
+  - id: CALC-1
+    title: add returns the difference instead of the sum
+    task_type: Bug
+    status: READY
+    impact: 8
+    effort: 2
+    acceptance_criteria:
+      - add(2, 3) is 5
+"""
+CALC_PYPROJECT = '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n'
+
+
+@pytest.fixture
+def project(repo: Path) -> Path:
+    """A small Python project with one bug (``add`` subtracts), its backlog item CALC-1, and a
+    passing test: the end-to-end tests of ``backlog run`` work on it."""
+    (repo / "calc").mkdir()
+    (repo / "calc" / "__init__.py").write_text("def add(a, b):\n    return a - b\n")
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_calc.py").write_text(
+        "from calc import add\n\n\ndef test_callable():\n    assert callable(add)\n"
+    )
+    (repo / "pyproject.toml").write_text(CALC_PYPROJECT)
+    (repo / "DOCS").mkdir()
+    (repo / "DOCS" / "backlog.yml").write_text(CALC_BACKLOG)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "calc")
+    return repo
+
+
 @dataclass
 class Outcome:
     """What one CLI invocation did."""

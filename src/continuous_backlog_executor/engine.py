@@ -25,7 +25,7 @@ from .evidence import Outcome, Receipt
 from .execution import ExecutionSettings
 from .executor import Attempt, Stop, Tools
 from .files import atomic_write
-from .forges.base import Forge
+from .forges.base import Forge, ForgeError
 from .lease import Leases
 from .lifecycle import allowed
 from .model import BacklogItem, TaskStatus, utcnow
@@ -202,11 +202,17 @@ class Engine:
         elif decision.action is Action.SLICE:
             return self._slice(attempt)
         pull = attempt.run()
-        status = S.PR
-        reason = f"pull request {pull.url} opened"
-        if self.settings.auto_merge:
-            merged = self.tools.forge.merge(str(pull.number))
-            status, reason = S.DONE, f"merged as {(merged.merge_commit or '')[:12]} ({pull.url})"
+        status, reason = S.PR, f"pull request {pull.url} opened"
+        if self.settings.auto_merge and attempt.low_risk:
+            try:
+                merged = self.tools.forge.merge(str(pull.number))
+            except ForgeError as error:
+                reason = f"{reason}; auto-merge did not happen: {error}"
+            else:
+                status = S.DONE
+                reason = f"auto-merged as {(merged.merge_commit or '')[:12]} ({pull.url})"
+        elif self.settings.auto_merge:
+            reason = f"{reason}; not auto-merged: it needed approval"
         return self._finish(attempt, status, reason, pr_url=pull.url)
 
     def _slice(self, attempt: Attempt) -> Processed:

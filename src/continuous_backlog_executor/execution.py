@@ -79,6 +79,7 @@ class Progress:
     red_commit: str | None = None
     green_commit: str | None = None
     red_tests: list[str] = field(default_factory=list)
+    verified: bool = False  # refactor, security, docs and CI passed on the green commit
     checked: bool = False  # the pre-PR escalation checks were approved or found nothing
 
     @classmethod

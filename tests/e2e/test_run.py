@@ -4,6 +4,8 @@ stand-in agent run as a real subprocess, and the engine's gates deciding every s
 from __future__ import annotations
 
 import json
+import shlex
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -14,19 +16,6 @@ from conftest import Outcome, git
 
 RunCli = Callable[..., Outcome]
 
-BACKLOG = """\
-version: 1
-items:
-  - id: CALC-1
-    title: add returns the difference instead of the sum
-    task_type: Bug
-    status: READY
-    impact: 8
-    effort: 2
-    acceptance_criteria:
-      - add(2, 3) is 5
-"""
-PYPROJECT = '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n'
 RED = {
     "write": {
         "path": "tests/test_add.py",
@@ -34,23 +23,6 @@ RED = {
     }
 }
 GREEN = {"replace": {"path": "calc/__init__.py", "old": "a - b", "new": "a + b"}}
-
-
-@pytest.fixture
-def project(repo: Path) -> Path:
-    """A small Python project with one bug, its backlog item, and a passing test."""
-    (repo / "calc").mkdir()
-    (repo / "calc" / "__init__.py").write_text("def add(a, b):\n    return a - b\n")
-    (repo / "tests").mkdir()
-    (repo / "tests" / "test_calc.py").write_text(
-        "from calc import add\n\n\ndef test_callable():\n    assert callable(add)\n"
-    )
-    (repo / "pyproject.toml").write_text(PYPROJECT)
-    (repo / "DOCS").mkdir()
-    (repo / "DOCS" / "backlog.yml").write_text(BACKLOG)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "calc")
-    return repo
 
 
 def script(path: Path, phases: Mapping[str, object]) -> Path:
@@ -315,3 +287,72 @@ def test_without_an_agent_the_run_says_how_to_configure_one(project: Path, run_c
 
     assert outcome.code == 1
     assert "no agent configured: set agent.type" in outcome.err
+
+
+def test_a_security_failure_sends_the_item_back_to_green_with_the_evidence(
+    project: Path, tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEMO_API_TOKEN", "tok-8f2b9c4d1e7a")
+    leak = {"write_env": {"path": "calc/settings.py", "var": "DEMO_API_TOKEN"}}
+    phases = {"red": [[RED]], "green": [[GREEN, leak], [GREEN]]}
+
+    row = processed(
+        run(
+            run_cli,
+            script(tmp_path, phases),
+            "--set",
+            "execution.env_allow=DEMO_API_TOKEN",
+            "--set",
+            "execution.max_tries=2",
+        )
+    )
+
+    assert (row["outcome"], row["status"]) == ("success", "PR")
+    branch = git(project, "branch", "--list", "backlog/*", "--format=%(refname:short)").strip()
+    history = git(project, "log", "-p", f"main..{branch}")
+    assert "tok-8f2b9c4d1e7a" not in history
+    assert "calc/settings.py" not in history
+    attempts = project / ".git" / "backlog-executor" / "attempts"
+    second = next(attempts.rglob("green-2.prompt.md")).read_text()
+    assert "gate security failed" in second
+    assert "DEMO_API_TOKEN" in second
+    assert "tok-8f2b9c4d1e7a" not in second
+
+
+def test_a_failing_check_command_is_a_failed_green_try(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    check = tmp_path / "check.py"
+    check.write_text(
+        "import pathlib, sys\n"
+        "text = pathlib.Path('calc/__init__.py').read_text()\n"
+        "sys.exit('lint: use a docstring' if '\"\"\"' not in text else 0)\n"
+    )
+    documented = {
+        "write": {
+            "path": "calc/__init__.py",
+            "content": 'def add(a, b):\n    """The sum."""\n    return a + b\n',
+        }
+    }
+    phases = {"red": [[RED]], "green": [[GREEN], [documented]]}
+    command = shlex.join([sys.executable, str(check)])
+
+    row = processed(
+        run(
+            run_cli,
+            script(tmp_path, phases),
+            "--set",
+            f"execution.check_command={command}",
+            "--set",
+            "execution.max_tries=2",
+        )
+    )
+
+    assert (row["outcome"], row["status"]) == ("success", "PR"), row["reason"]
+    receipt = json.loads(
+        next((project / ".git/backlog-executor/receipts").rglob("*.json")).read_text()
+    )
+    ci_steps = [(s["passed"], s["try_number"]) for s in receipt["steps"] if s["name"] == "ci"]
+    assert ci_steps == [(False, 1), (True, 2)]
+    prompt = next((project / ".git/backlog-executor/attempts").rglob("green-2.prompt.md"))
+    assert "lint: use a docstring" in prompt.read_text()
