@@ -16,6 +16,7 @@ from continuous_backlog_executor.policy import (
     Trigger,
     decide,
     escalations,
+    named_paths,
 )
 from continuous_backlog_executor.scoring import ScoringSettings, score
 
@@ -213,6 +214,46 @@ def test_keywords_and_paths_trigger_escalations(
     item: BacklogItem, settings: EscalationSettings, expected: list[Escalation]
 ) -> None:
     assert triggers_of(item, settings) == expected
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        (
+            make("Cache sessions", description="The fix goes in src/auth/session.py."),
+            [Escalation(Trigger.SECURITY, "touches src/auth/session.py")],
+        ),
+        (
+            make("Speed up lookups", acceptance_criteria=["db/migrations/0004_index.py exists"]),
+            [Escalation(Trigger.MIGRATION, "touches db/migrations/0004_index.py")],
+        ),
+        (
+            make("Rename a column in schema.sql"),
+            [Escalation(Trigger.MIGRATION, "touches schema.sql")],
+        ),
+        (make("Read https://example.com/kb/secrets-guide.md before fixing the footer"), []),
+        (make("Edit the footer and/or header of docs/index.md"), []),
+    ],
+    ids=["path-in-description", "path-in-criteria", "file-name", "url-is-not-a-path", "and-or"],
+)
+def test_paths_an_item_names_trigger_escalations(
+    item: BacklogItem, expected: list[Escalation]
+) -> None:
+    assert triggers_of(item, DEFAULTS) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "paths"),
+    [
+        ("fix src/app.py: it crashes", ["src/app.py"]),
+        ("edit ./migrations/0003_add.py.", ["migrations/0003_add.py"]),
+        ("see http://host/a/b.py and foo.bar()", []),
+        ("version 1.2.3, e.g. this", []),
+        ("src/a.py then src/a.py again", ["src/a.py"]),
+    ],
+)
+def test_named_paths(text: str, paths: list[str]) -> None:
+    assert named_paths(text) == paths
 
 
 def test_an_escalation_reads_as_trigger_then_detail() -> None:

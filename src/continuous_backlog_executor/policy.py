@@ -90,8 +90,33 @@ def _words(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, words)) + r")(?![\w-])", re.I)
 
 
+# A path an item's text names: a token with a folder (``src/auth/session.py``, ``migrations/``)
+# or a file name with a source or data extension (``schema.sql``). URLs are not paths.
+_EXTENSIONS = (
+    "c|cc|cfg|conf|cpp|cs|css|go|h|hpp|html|ini|java|js|json|jsx|kt|md|php|proto|py|rb|rs|sh"
+    "|sql|swift|tf|toml|ts|tsx|xml|yaml|yml"
+)
+_NAMED_PATH = re.compile(
+    r"(?<![\w/.:-])"
+    r"((?:[\w.-]+/)+[\w.-]*|[\w-][\w.-]*\.(?:" + _EXTENSIONS + r"))"
+    r"(?![\w/-]|\.\w)",
+    re.IGNORECASE,
+)
+
+
+def named_paths(text: str) -> list[str]:
+    """The file and folder paths ``text`` names, in order, without repeats."""
+    found = dict.fromkeys(
+        m.group(1).removeprefix("./").rstrip(".") for m in _NAMED_PATH.finditer(text)
+    )
+    return [path for path in found if path.strip("./") and path.lower() != "and/or"]
+
+
 def _paths(item: BacklogItem) -> list[str]:
-    return [item.source.path] if item.source and item.source.path else []
+    # Where the item was found, then every path its words name: both say what it will touch.
+    own = [item.source.path] if item.source and item.source.path else []
+    text = "\n".join((item.title, item.description, *item.acceptance_criteria))
+    return list(dict.fromkeys([*own, *named_paths(text)]))
 
 
 def _first_word(pattern: tuple[str, ...], text: str) -> str | None:
