@@ -400,3 +400,22 @@ def test_escapes_finds_links_pointing_outside(trees: Worktrees, tmp_path: Path) 
     (tree.path / "sub" / "root").symlink_to("..")
 
     assert wt.escapes(tree.path) == ["sub/out", "to-file"]
+
+
+def test_escapes_ignores_the_projects_own_links_unless_retargeted(
+    repo: Path, trees: Worktrees, tmp_path: Path
+) -> None:
+    outside = tmp_path / "shared"
+    outside.mkdir()
+    (repo / "shared").symlink_to(outside)
+    (repo / "other").symlink_to(outside)
+    git(repo, "add", "shared", "other")
+    git(repo, "commit", "-q", "-m", "links")
+    tree = trees.prepare("BL-1", "Fix the bug", "main")
+    assert wt.escapes(tree.path) == ["other", "shared"]
+    assert wt.escapes(tree.path, tree.base_sha) == []
+
+    (tree.path / "other").unlink()
+    (tree.path / "other").symlink_to(tmp_path)
+
+    assert wt.escapes(tree.path, tree.base_sha) == ["other"]

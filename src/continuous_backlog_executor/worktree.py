@@ -347,19 +347,43 @@ def _scratch_index(path: Path) -> Iterator[Path]:
         yield index
 
 
-def escapes(path: Path) -> list[str]:
+def escapes(path: Path, base_sha: str | None = None) -> list[str]:
     """Symlinks in the worktree that point outside it (paths relative to it, sorted): writing
-    through one would change files outside the item's worktree."""
+    through one would change files outside the item's worktree. A link the repository already
+    had at ``base_sha``, pointing where it pointed then, is the project's own and not counted."""
     root = path.resolve()
+    known = _committed_links(path, base_sha) if base_sha else {}
     found = []
     for folder, dirs, files in os.walk(root):
         if Path(folder) == root and ".git" in dirs:
             dirs.remove(".git")
         for name in (*dirs, *files):
             link = Path(folder, name)
-            if link.is_symlink() and not _inside(Path(os.path.realpath(link)), root):
-                found.append(link.relative_to(root).as_posix())
+            if not link.is_symlink() or _inside(Path(os.path.realpath(link)), root):
+                continue
+            relative = link.relative_to(root).as_posix()
+            if relative not in known or known[relative] != _link_blob(link, known[relative]):
+                found.append(relative)
     return sorted(found)
+
+
+def _committed_links(path: Path, sha: str) -> dict[str, str]:
+    # Every symlink in the commit ``sha``, with the id of the blob holding its target.
+    listed = git.git("ls-tree", "-r", "-z", "--full-tree", sha, cwd=path).stdout
+    links = {}
+    for record in listed.split("\0"):
+        meta, _, name = record.partition("\t")
+        if meta.startswith("120000 "):
+            links[name] = meta.split()[2]
+    return links
+
+
+def _link_blob(link: Path, like: str) -> str:
+    # The blob id git gives the link's target (SHA-1 or, for a 64-digit ``like``, SHA-256).
+    target = os.fsencode(link.readlink())
+    digest = hashlib.sha256() if len(like) == 64 else hashlib.sha1(usedforsecurity=False)
+    digest.update(b"blob %d\0" % len(target) + target)
+    return digest.hexdigest()
 
 
 def _inside(target: Path, root: Path) -> bool:
