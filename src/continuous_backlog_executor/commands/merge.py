@@ -11,7 +11,7 @@ from rich.console import Console
 from ..backlog import Backlog
 from ..context import Context
 from ..errors import ItemNotFoundError, TransitionError
-from ..forges import make_forge
+from ..forges import configured
 from ..forges.base import ForgeError, PullRequest, PullState
 from ..lifecycle import allowed
 from ..model import BacklogItem, TaskStatus
@@ -26,7 +26,6 @@ Merge pull request KEY (its number, or an item id for that item's latest one) in
 its base branch with a merge commit, then move the item to MERGED and DONE. Nothing
 changes when the merge would conflict or would touch uncommitted work in the base
 branch's checkout."""
-FORGE = "local"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +35,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Merge the pull request, then move its item to MERGED and DONE in the backlog."""
-    forge = make_forge(FORGE, repo=ctx.repo, state=ctx.state)
+    forge = configured(ctx)
     found = forge.find(args.key)
     if found is None:
         raise ForgeError(f"no pull request {args.key!r}; `backlog prs` lists them")

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..context import Context
-from ..forges import make_forge
+from ..forges import configured
 from ..forges.base import PullRequest, PullState
 from ..output import console, print_json, print_table, stamp
 from . import _options
@@ -19,7 +19,6 @@ HELP = "show the pull requests opened for items"
 DESCRIPTION = """\
 Show every pull request with its number, item, state, branch, title and when it was
 opened and merged. `backlog merge NUMBER` merges an open one."""
-FORGE = "local"
 STATES = ("open", "merged", "closed", "all")
 
 
@@ -33,7 +32,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the pull requests."""
-    everything = make_forge(FORGE, repo=ctx.repo, state=ctx.state).list()
+    everything = configured(ctx).list()
     shown = [pr for pr in everything if args.state in ("all", pr.state.value)]
     if args.format == "json":
         print_json([pr_json(pr) for pr in shown])

@@ -21,7 +21,7 @@ from ..discovery import merge
 from ..engine import Engine, RunSummary
 from ..errors import ConfigError
 from ..execution import ExecutionSettings
-from ..forges import make_forge
+from ..forges import configured
 from ..output import console, print_json, print_table
 from ..sources.base import Quiet
 from . import _options, discover, plan, status
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     engine = Engine(
         ctx,
         agent=_agent(ctx),
-        forge=make_forge(ctx.config.value("execution.forge"), repo=ctx.repo, state=ctx.state),
+        forge=configured(ctx),
         settings=settings,
     )
     if args.item:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..store import StateStore
 from .base import Forge, ForgeError
 from .local import LocalForge
+
+if TYPE_CHECKING:
+    from ..context import Context
 
 FORGE_TYPES = ("local",)
 
@@ -16,3 +20,8 @@ def make_forge(name: str, *, repo: Path, state: StateStore) -> Forge:
     if name == "local":
         return LocalForge(repo, state)
     raise ForgeError(f"unknown forge {name!r}; use one of: {', '.join(FORGE_TYPES)}")
+
+
+def configured(ctx: Context) -> Forge:
+    """The forge the configuration names (``execution.forge``) for the context's repository."""
+    return make_forge(ctx.config.value("execution.forge"), repo=ctx.repo, state=ctx.state)
