@@ -139,13 +139,31 @@ class Session:
                 Step("agent commits", 1, True, f"folded {len(own)} commit(s) the agent made")
             )
 
-    def _outside_state(self) -> tuple[str, ...]:
+    def _outside_state(self) -> dict[str, object]:
         """What an agent confined to its worktree cannot change: the user's HEAD and branch,
-        and the files beside the worktrees (other items' worktrees aside)."""
-        branch = git_mod.git("symbolic-ref", "-q", "HEAD", cwd=self.t.repo, check=False).stdout
-        head = git_mod.resolve_commit(self.t.repo, "HEAD") or ""
-        beside = sorted(p.name for p in self.wt.path.parent.iterdir() if not (p / ".git").exists())
-        return (branch.strip(), head, *beside)
+        the files of the user's checkout (what ``git status`` lists, with size and time of
+        change; the engine's own folder of the backlog file aside) and the files beside the
+        worktrees (other items' worktrees aside)."""
+        repo = self.t.repo
+        branch = git_mod.git("symbolic-ref", "-q", "HEAD", cwd=repo, check=False).stdout
+        listed = git_mod.git(
+            "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", cwd=repo
+        ).stdout
+        own = self.t.store.path.parent.resolve()
+        checkout: dict[str, object] = {}
+        for entry in filter(None, listed.split("\0")):
+            path = repo / entry[3:]
+            if own not in path.resolve().parents:
+                stat = path.lstat() if path.exists() or path.is_symlink() else None
+                checkout[entry] = (stat.st_size, stat.st_mtime_ns) if stat else None
+        return {
+            "the user's branch": branch.strip(),
+            "the user's HEAD": git_mod.resolve_commit(repo, "HEAD") or "",
+            "the user's checkout": checkout,
+            "files beside the worktree": sorted(
+                p.name for p in self.wt.path.parent.iterdir() if not (p / ".git").exists()
+            ),
+        }
 
     def _outside(self) -> gates.GateResult | None:
         """A failed gate if the agent wrote outside its worktree, else ``None``."""
@@ -157,11 +175,16 @@ class Session:
                 f"wrote outside its worktree through symlinks: {', '.join(escaped)}",
                 {"paths": escaped},
             )
-        if self._outside_state() != self._sentinel:
+        now = self._outside_state()
+        changed = [what for what, value in now.items() if self._sentinel.get(what) != value]
+        if changed:
+            paths = _changed_keys(self._sentinel["the user's checkout"], now["the user's checkout"])
             return gates.GateResult(
                 "isolation",
                 False,
-                "wrote outside its worktree (moved the user's HEAD or wrote beside the worktree)",
+                f"wrote outside its worktree: changed {', '.join(changed)}"
+                + (f" ({', '.join(p[3:] for p in paths[:10])})" if paths else ""),
+                {"paths": [p[3:] for p in paths]},
             )
         return None
 
@@ -262,6 +285,12 @@ class Session:
 
     def _save_progress(self) -> None:
         self.progress.write(self.progress_path)
+
+
+def _changed_keys(before: object, after: object) -> list[str]:
+    old = before if isinstance(before, dict) else {}
+    new = after if isinstance(after, dict) else {}
+    return sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
 
 
 def evidence_of(result: gates.GateResult) -> str:

@@ -356,3 +356,58 @@ def test_a_failing_check_command_is_a_failed_green_try(
     assert ci_steps == [(False, 1), (True, 2)]
     prompt = next((project / ".git/backlog-executor/attempts").rglob("green-2.prompt.md"))
     assert "lint: use a docstring" in prompt.read_text()
+
+
+def test_writing_into_the_users_checkout_is_caught(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    target = project / "calc" / "__init__.py"
+    sneak = {"write": {"path": str(target), "content": "def add(a, b):\n    return a + b\n"}}
+    phases = {"red": [[RED]], "green": [[GREEN, sneak]]}
+
+    row = processed(run(run_cli, script(tmp_path, phases)))
+
+    assert (row["outcome"], row["status"]) == ("gate failed", "BLOCKED")
+    assert row["reason"] == (
+        "gate failed at isolation: wrote outside its worktree: "
+        "changed the user's checkout (calc/__init__.py)"
+    )
+
+
+def test_writing_beside_the_worktree_is_caught(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    phases = {"red": [[RED, {"write": {"path": "../planted.txt", "content": "x"}}]]}
+
+    row = processed(run(run_cli, script(tmp_path, phases)))
+
+    assert (row["outcome"], row["status"]) == ("gate failed", "BLOCKED")
+    assert row["reason"] == (
+        "gate failed at isolation: wrote outside its worktree: changed files beside the worktree"
+    )
+
+
+def test_code_that_skips_the_red_test_does_not_pass_green(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    skipping = {
+        "write": {
+            "path": "calc/__init__.py",
+            "content": "import pytest\n\n\ndef add(a, b):\n    pytest.skip('later')\n",
+        }
+    }
+
+    row = processed(run(run_cli, script(tmp_path, {"red": [[RED]], "green": [[skipping]]})))
+
+    assert (row["outcome"], row["status"]) == ("gate failed", "BLOCKED")
+    assert str(row["reason"]).startswith("gate failed at green: ")
+    assert "skipped" in str(row["reason"])
+
+
+def test_max_cycle_time_bounds_one_item(project: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    phases = {"red": [[RED]], "green": [[{"sleep": 30}]]}
+
+    row = processed(run(run_cli, script(tmp_path, phases), "--set", "execution.max_cycle_time=3"))
+
+    assert (row["outcome"], row["status"]) == ("timed out", "BLOCKED")
+    assert row["reason"] == "max_cycle_time of 3s used up"
