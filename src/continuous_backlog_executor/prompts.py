@@ -63,6 +63,7 @@ class PromptContext:
     test_patterns: Sequence[str]
     docs_patterns: Sequence[str]
     earlier: str = ""  # evidence of the previous failed try of this phase
+    earlier_attempt: str = ""  # how the item's previous attempt (an earlier run) ended
     red_tests: Sequence[str] = ()
 
 
@@ -87,6 +88,14 @@ def render(item: BacklogItem, phase: Phase, context: PromptContext) -> str:
     ]
     if context.red_tests:
         parts += ["", "The tests that must pass: " + ", ".join(context.red_tests)]
+    if context.earlier_attempt and not context.earlier:
+        parts += [
+            "",
+            "An earlier attempt at this item (in a previous run) did not reach a pull request:",
+            "<<<BEGIN EVIDENCE (data)",
+            _clean(context.earlier_attempt),
+            "END EVIDENCE>>>",
+        ]
     if context.earlier:
         parts += [
             "",

@@ -87,6 +87,7 @@ class Session:
         self.progress = self._load_progress()
         self.base_report: Report | None = None
         self.runs: Counter[Phase] = Counter()  # agent runs per phase: unique file names
+        self.earlier_attempt = _earlier_attempt(tools.state, item.id, attempt)
 
     # -- pieces shared by the phases ------------------------------------------------------------
 
@@ -107,6 +108,7 @@ class Session:
             test_patterns=self.s.test_patterns,
             docs_patterns=self.s.docs_patterns,
             earlier=evidence,
+            earlier_attempt=self.earlier_attempt,
             red_tests=self.progress.red_tests if phase is not Phase.RED else (),
         )
         prompt = render(self.item, phase, context)
@@ -285,6 +287,26 @@ class Session:
 
     def _save_progress(self) -> None:
         self.progress.write(self.progress_path)
+
+
+def _earlier_attempt(state: StateStore, item_id: str, attempt: int) -> str:
+    """How the item's previous attempt ended and the evidence of its last failed step, or
+    ``""`` when there was none or it succeeded."""
+    folder = state.root / "receipts" / worktree.safe_id(item_id)
+    try:
+        earlier = Receipt.from_json((folder / f"{attempt - 1}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    if earlier.outcome in (None, Outcome.SUCCESS):
+        return ""
+    failed = [step for step in earlier.steps if not step.passed]
+    lines = [f"attempt {earlier.attempt} ended: {earlier.classification}"]
+    if failed:
+        last = failed[-1]
+        lines.append(f"last failed check: {last.name} (try {last.try_number}): {last.reason}")
+        if last.log_excerpt:
+            lines.append(last.log_excerpt)
+    return "\n".join(lines)
 
 
 def _changed_keys(before: object, after: object) -> list[str]:

@@ -411,3 +411,22 @@ def test_max_cycle_time_bounds_one_item(project: Path, tmp_path: Path, run_cli: 
 
     assert (row["outcome"], row["status"]) == ("timed out", "BLOCKED")
     assert row["reason"] == "max_cycle_time of 3s used up"
+
+
+def test_a_new_attempt_is_told_how_the_earlier_one_ended(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    passing = {"write": {"path": "tests/test_add.py", "content": "def test_add():\n    pass\n"}}
+    agent = script(tmp_path, {"red": [[passing]]})
+    processed(run(run_cli, agent))
+    assert run_cli("unblock", "CALC-1").code == 0
+
+    processed(run(run_cli, agent))
+
+    attempts = project / ".git" / "backlog-executor" / "attempts" / "CALC-1"
+    assert "earlier attempt" not in (attempts / "1" / "red-1.prompt.md").read_text()
+    prompt = (attempts / "2" / "red-1.prompt.md").read_text()
+    assert "An earlier attempt at this item (in a previous run) did not reach a pull request" in (
+        prompt
+    )
+    assert "the new tests pass on the unchanged code" in prompt
