@@ -150,8 +150,9 @@ def bandit_delta(
     bandit = _Bandit(program, repo, python, _Budget.start("bandit", timeout))
     with tempfile.TemporaryDirectory(prefix="backlog-bandit-") as folder:
         try:
-            before, _ = bandit.of(base, Path(folder, "base"))
             after, warnings = bandit.of(head, Path(folder, "head"))
+            # Without an issue at head nothing can be new: the base need not be scanned.
+            before = bandit.of(base, Path(folder, "base"))[0] if after else []
         except _NotRunError as error:
             return _skipped(str(error))
     new = _new_issues(before, after)

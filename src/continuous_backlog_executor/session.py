@@ -145,22 +145,32 @@ class Session:
         """What an agent confined to its worktree cannot change: the user's HEAD and branch,
         the files of the user's checkout (what ``git status`` lists, with size and time of
         change; the engine's own folder of the backlog file aside) and the files beside the
-        worktrees (other items' worktrees aside)."""
+        worktrees (other items' worktrees aside). One ``git status`` call tells all but the last.
+        """
         repo = self.t.repo
-        branch = git_mod.git("symbolic-ref", "-q", "HEAD", cwd=repo, check=False).stdout
+        # No optional locks: looking must not rewrite the user's index (or wait for its lock).
         listed = git_mod.git(
-            "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", cwd=repo
-        ).stdout
+            "--no-optional-locks", "status", "--porcelain=v2", "--branch", "-z",
+            "--untracked-files=all", "--no-renames", cwd=repo,
+        ).stdout  # fmt: skip
         own = self.t.store.path.parent.resolve()
+        branch = {}
         checkout: dict[str, object] = {}
         for entry in filter(None, listed.split("\0")):
-            path = repo / entry[3:]
+            if entry.startswith("# "):
+                key, _, value = entry[2:].partition(" ")
+                branch[key] = value
+                continue
+            # Ordinary, unmerged and untracked entries: the path follows a fixed number of fields.
+            name = entry.split(" ", {"1": 8, "u": 10}.get(entry[0], 1))[-1]
+            path = repo / name
             if own not in path.resolve().parents:
                 stat = path.lstat() if path.exists() or path.is_symlink() else None
-                checkout[entry] = (stat.st_size, stat.st_mtime_ns) if stat else None
+                state = (stat.st_size, stat.st_mtime_ns) if stat else None
+                checkout[name] = (entry.split(" ", 2)[:2], state)
         return {
-            "the user's branch": branch.strip(),
-            "the user's HEAD": git_mod.resolve_commit(repo, "HEAD") or "",
+            "the user's branch": branch.get("branch.head", ""),
+            "the user's HEAD": branch.get("branch.oid", ""),
             "the user's checkout": checkout,
             "files beside the worktree": sorted(
                 p.name for p in self.wt.path.parent.iterdir() if not (p / ".git").exists()
@@ -185,8 +195,8 @@ class Session:
                 "isolation",
                 False,
                 f"wrote outside its worktree: changed {', '.join(changed)}"
-                + (f" ({', '.join(p[3:] for p in paths[:10])})" if paths else ""),
-                {"paths": [p[3:] for p in paths]},
+                + (f" ({', '.join(paths[:10])})" if paths else ""),
+                {"paths": paths},
             )
         return None
 

@@ -5,6 +5,7 @@ never in it, and what the engine asks of one: commit it, reset it, and what chan
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -267,11 +268,18 @@ def clean(path: Path, *, ignored: bool = False) -> None:
 
 def _require_item_worktree(path: Path) -> None:
     # These helpers destroy or commit work; never let them near a repository's main checkout.
-    dirs = git.git(
-        "rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir", cwd=path
-    ).stdout.splitlines()
-    if len(set(dirs)) != 2:
+    if not _is_linked_worktree(str(path.resolve())):
         raise GitError(f"{path} is a repository's main checkout, not an item's worktree")
+
+
+@functools.lru_cache(maxsize=256)
+def _is_linked_worktree(path: str) -> bool:
+    # Cached: a folder git made as a linked worktree does not turn into a main checkout, and
+    # the helpers above run many times per attempt.
+    dirs = git.git(
+        "rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir", cwd=Path(path)
+    ).stdout.splitlines()
+    return len(set(dirs)) == 2
 
 
 class ChangeKind(StrEnum):
