@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -419,3 +420,11 @@ def test_escapes_ignores_the_projects_own_links_unless_retargeted(
     (tree.path / "other").symlink_to(tmp_path)
 
     assert wt.escapes(tree.path, tree.base_sha) == ["other"]
+
+
+def test_a_same_size_edit_made_right_after_the_checkout_is_seen(trees: Worktrees) -> None:
+    tree = trees.prepare("BL-1", "Fix the bug", "main")
+    (tree.path / "README.md").write_text("# DEMO\n")  # as long as before, in the same second
+    time.sleep(1.1)  # git's racy-file check compares against the index's time, in seconds
+
+    assert [c.path for c in wt.changed_files(tree.path, tree.base_sha)] == ["README.md"]

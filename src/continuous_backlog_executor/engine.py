@@ -333,18 +333,25 @@ class Engine:
 
     def recover(self) -> list[str]:
         """Items left in DOING by a run that is gone go back to READY; their leases and
-        worktrees are cleared (their branches, holding the work so far, stay)."""
-        dead = {lease.item_id for lease in self.leases.dead()}
-        held = {lease.item_id for lease in self.leases.held()} - dead
+        worktrees are cleared (their branches, holding the work so far, stay), and an agent
+        still working in such a worktree is stopped.
+
+        It all happens with the leases frozen: another engine cannot take an item meanwhile,
+        so its new item and worktree are never mistaken for a dead run's.
+        """
         recovered = []
-        with self.ctx.store.transaction() as backlog:
-            for item in backlog.items:
-                if item.status is S.DOING and item.id not in held:
-                    self._move(backlog, item, S.READY, "recovered: the run working on it is gone")
-                    recovered.append(item.id)
-        for lease in self.leases.dead():
-            self.leases.release(lease)
-        self.worktrees.clean_stale(held)
+        with self.leases.frozen() as leases:
+            live = {lease.item_id for lease in leases if self.leases.is_alive(lease)}
+            with self.ctx.store.transaction() as backlog:
+                for item in backlog.items:
+                    if item.status is S.DOING and item.id not in live:
+                        reason = "recovered: the run working on it is gone"
+                        self._move(backlog, item, S.READY, reason)
+                        recovered.append(item.id)
+            for lease in leases:
+                if lease.item_id not in live:
+                    self.leases.drop(lease)
+            self.worktrees.clean_stale(live)
         return recovered
 
 

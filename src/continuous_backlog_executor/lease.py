@@ -162,6 +162,20 @@ class Leases:
         return lease.process_start is None or _started(lease.pid) == lease.process_start
 
     @contextlib.contextmanager
+    def frozen(self) -> Iterator[list[Lease]]:
+        """Every lease on file, with no lease taken or given up until the block ends: what a
+        recovery needs, so an item another engine takes meanwhile is not mistaken for stale."""
+        with self._locked():
+            yield self.held()
+
+    def drop(self, lease: Lease) -> None:
+        """Delete ``lease``'s file inside ``frozen`` (where ``release`` would wait for the lock)."""
+        path = self.path(lease.item_id)
+        current = _read(path)
+        if current is not None and current.token == lease.token:
+            path.unlink()
+
+    @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         lock_file = self.state.lock_path(self.folder)
         try:

@@ -223,3 +223,28 @@ def missing_program(name: str, configured: str | None, hint: str) -> str:
         return f"{name} is not installed at {configured}; {hint}"
     where = f"{configured!r} is not on PATH" if configured else "not beside Python nor on PATH"
     return f"{name} is not installed ({where}); {hint}"
+
+
+def kill_working_in(folder: Path) -> list[int]:
+    """Kill the process group of every process whose working folder is ``folder`` or inside
+    it (this process's own group aside); the ids of the processes found. Where there is no
+    ``/proc`` to tell, nothing is done."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    root = folder.resolve()
+    mine = os.getpgrp()
+    found = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cwd = Path(str((entry / "cwd").readlink()).removesuffix(" (deleted)"))
+            group = os.getpgid(int(entry.name))
+        except OSError:  # gone, or not ours to look at
+            continue
+        if (cwd == root or root in cwd.parents) and group != mine:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, signal.SIGKILL)
+            found.append(int(entry.name))
+    return found

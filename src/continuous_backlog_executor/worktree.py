@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from . import git
+from . import git, process
 from .errors import ConfigError, GitError
 from .store import StateStore
 
@@ -181,9 +181,12 @@ class Worktrees:
         return sorted(path for path in found if path.name not in keep)
 
     def clean_stale(self, active: Set[str]) -> list[Path]:
-        """Remove the worktrees ``stale`` finds (after a crash); their branches stay."""
+        """Remove the worktrees ``stale`` finds (after a crash); their branches stay. A
+        program still working in one (the agent of a run that was killed) is stopped first,
+        or it would go on writing into the worktree the next attempt makes at the same path."""
         removed = self.stale(active)
         for path in removed:
+            process.kill_working_in(path)
             self._discard(path)
         return removed
 
@@ -350,7 +353,9 @@ def _scratch_index(path: Path) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="backlog-index-") as folder:
         index = Path(folder, "index")
         with contextlib.suppress(FileNotFoundError):
-            shutil.copyfile(real.stdout.strip(), index)
+            # With its time of change: git trusts a file's cached status only when the file is
+            # older than the index, and a fresh copy's new time would hide same-size edits.
+            shutil.copy2(real.stdout.strip(), index)
         git.git_with_index(index, "add", "--all", cwd=path)
         yield index
 
