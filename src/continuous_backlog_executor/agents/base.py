@@ -28,11 +28,64 @@ class Phase(StrEnum):
 
 
 class Ending(StrEnum):
-    """How the agent's process ended, as the engine saw it (never what the agent claimed)."""
+    """How the agent's run ended, as the engine saw it (never what the agent claimed)."""
 
     EXITED = "exited"  # it ran to the end; its exit code is recorded, not trusted
     TIMED_OUT = "timed out"  # the time limit stopped its whole process group
     CRASHED = "crashed"  # it could not start, or was killed by a signal
+    FINISHED = "finished"  # a model called the finish tool (its summary is not trusted either)
+    NO_FINISH = "no finish"  # a model stopped answering with tool calls without finishing
+    MAX_TURNS = "max turns"  # the turn cap was reached
+    OVER_BUDGET = "over budget"  # tokens or cost ran out (``AgentRun.reason`` says which)
+    API_ERROR = "api error"  # the API refused (wrong key, model or URL): the run stops
+    RATE_LIMITED = "rate limited"  # still rate limited after every retry
+    ASKED_QUESTION = "asked a question"  # it asked a person instead of doing the work
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What an agent run used, as far as the agent's backend could tell."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None  # None: not known (no price table, no report from the tool)
+    turns: int = 0  # model requests (HTTP backends) or the tool's own count (CLIs)
+
+    def __add__(self, other: Usage) -> Usage:
+        cost = (
+            None
+            if self.cost_usd is None and other.cost_usd is None
+            else (self.cost_usd or 0.0) + (other.cost_usd or 0.0)
+        )
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            cost,
+            self.turns + other.turns,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """What one agent run may still spend; ``None`` is no limit. The engine passes what is
+    left of the item's and the run's budgets, whichever is smaller."""
+
+    turns: int | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+
+    def exceeded(self, used: Usage) -> str | None:
+        """Which limit ``used`` reached, as a phrase, or ``None``."""
+        if self.turns is not None and used.turns >= self.turns:
+            return f"{used.turns} of {self.turns} turns"
+        if self.input_tokens is not None and used.input_tokens >= self.input_tokens:
+            return f"{used.input_tokens} of {self.input_tokens} input tokens"
+        if self.output_tokens is not None and used.output_tokens >= self.output_tokens:
+            return f"{used.output_tokens} of {self.output_tokens} output tokens"
+        if self.cost_usd is not None and (used.cost_usd or 0.0) >= self.cost_usd:
+            return f"${used.cost_usd or 0.0:.4f} of ${self.cost_usd:.4f}"
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +103,9 @@ class AgentRequest:
     try_number: int = 1  # 1 for the first try of this phase, 2 after a failed gate, ...
     # criteria and slice phases answer in this file (YAML), outside the worktree
     answer_file: Path | None = None
+    budget: Budget = Budget()  # what this run may spend (turns, tokens, cost)
+    test_command: tuple[str, ...] = ()  # what a model's run_tests tool runs, in ``workdir``
+    test_timeout: float = 900.0  # seconds one such test run may take
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +119,8 @@ class AgentRun:
     duration: float
     output_tail: str  # the last lines of what it printed (stdout and stderr), for evidence
     transcript: Path | None
+    usage: Usage = Usage()
+    reason: str = ""  # why it ended so, in words (over budget: which budget; api error: what)
 
 
 class Agent(Protocol):
