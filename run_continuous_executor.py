@@ -19,7 +19,9 @@ sys.path.insert(0, str(ROOT / "src"))
 from continuous_backlog_executor import bootstrap  # noqa: E402
 
 if __name__ == "__main__":
-    bootstrap.ensure(ROOT, modules=("ruamel.yaml", "filelock", "rich", "detect_secrets", "pytest"))
+    bootstrap.ensure(
+        ROOT, modules=("ruamel.yaml", "filelock", "rich", "detect_secrets", "pytest", "httpx")
+    )
     from continuous_backlog_executor.cli import legacy_main
 
     sys.exit(legacy_main())

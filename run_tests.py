@@ -17,7 +17,9 @@ from continuous_backlog_executor import bootstrap  # noqa: E402
 
 if __name__ == "__main__":
     bootstrap.ensure(
-        ROOT, modules=("ruamel.yaml", "filelock", "rich", "pytest", "hypothesis"), extras="dev"
+        ROOT,
+        modules=("ruamel.yaml", "filelock", "rich", "pytest", "hypothesis", "httpx"),
+        extras="dev",
     )
     import pytest
 

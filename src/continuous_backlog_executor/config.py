@@ -147,13 +147,58 @@ SETTINGS: dict[str, Setting] = {
         text_list, (), "Secret-looking environment variables agents and tests may still see."
     ),
     "agent.type": Setting(
-        text, "", "The coding agent: command or scripted (nothing set: no agent, no run)."
+        text,
+        "",
+        "The coding agent: aider, anthropic, claude, codex, command, openai, opencode or "
+        "scripted (nothing set: no agent, no run).",
     ),
     "agent.command": Setting(
         command, (), "The agent's command; {prompt_file} {workdir} {phase} {item_id} are filled in."
     ),
     "agent.script": Setting(optional_text, None, "The scripted stand-in agent's script file."),
     "agent.timeout": Setting(number(1), 900.0, "Seconds one agent run may take."),
+    "agent.model": Setting(
+        optional_text, None, "The model to use (model APIs, and the CLI presets that take one)."
+    ),
+    "agent.base_url": Setting(
+        optional_text, None, "The model API's base URL (default: the vendor's public API)."
+    ),
+    "agent.api_key_env": Setting(
+        optional_text,
+        None,
+        "The environment variable holding the API key (default OPENAI_API_KEY or "
+        "ANTHROPIC_API_KEY); the key itself is never read from a file.",
+    ),
+    "agent.temperature": Setting(optional(number(0.0)), None, "Sampling temperature (model APIs)."),
+    "agent.max_tokens": Setting(
+        number(1, whole=True), 4096, "Most tokens one model answer may have (model APIs)."
+    ),
+    "agent.request_timeout": Setting(number(1), 120.0, "Seconds one API request may take."),
+    "agent.max_turns": Setting(
+        number(1, whole=True), 40, "Most model turns in one phase (model APIs and CLI presets)."
+    ),
+    "agent.price_input": Setting(
+        optional(number(0.0)), None, "USD per million input tokens, for cost budgets (model APIs)."
+    ),
+    "agent.price_output": Setting(
+        optional(number(0.0)), None, "USD per million output tokens (model APIs)."
+    ),
+    "agent.extra_args": Setting(
+        command, (), "Arguments added to a CLI preset's own (aider, claude, codex, opencode)."
+    ),
+    "budget.item_turns": Setting(
+        optional(number(1, whole=True)), None, "Most agent turns one item may use in an attempt."
+    ),
+    "budget.item_tokens": Setting(
+        optional(number(1, whole=True)), None, "Most tokens (in + out) one item's attempt may use."
+    ),
+    "budget.item_cost": Setting(
+        optional(number(0.0)), None, "Most USD one item's attempt may cost."
+    ),
+    "budget.run_tokens": Setting(
+        optional(number(1, whole=True)), None, "Most tokens (in + out) a whole run may use."
+    ),
+    "budget.run_cost": Setting(optional(number(0.0)), None, "Most USD a whole run may cost."),
     "scoring.aging_cap": Setting(number(1.0), 2.0, "Largest aging multiplier."),
     "scoring.aging_per_day": Setting(number(0.0), 0.1, "Aging multiplier gained per day of age."),
     "scoring.weights.impact": Setting(number(0.01), 1.0, "Weight of impact in cost of delay."),

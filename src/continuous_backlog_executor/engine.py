@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import worktree
-from .agents.base import Agent
+from .agents.base import Agent, Usage
 from .answers import Slice
 from .backlog import Backlog
 from .context import Context
@@ -52,6 +52,7 @@ class Processed:
     status: TaskStatus
     pr_url: str | None = None
     receipt: str | None = None
+    usage: Usage = field(default_factory=Usage)  # what the attempt's agent runs used
 
 
 @dataclass
@@ -61,6 +62,7 @@ class RunSummary:
     processed: list[Processed] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
     stopped_because: str = ""
+    error: str | None = None  # the run stopped on an error (the model API refused): exit 1
 
 
 class Engine:
@@ -83,6 +85,7 @@ class Engine:
             ctx.repo, ctx.state, ctx.store, agent, forge, settings, ctx.actor, utcnow, observer
         )
         self.base = worktree.base_branch(ctx.repo, settings.base_branch)
+        self.halted: str | None = None  # why the run must stop, when an item's attempt says so
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -104,6 +107,10 @@ class Engine:
             if time_limit is not None and time.monotonic() - started >= time_limit:
                 summary.stopped_because = f"the time limit of {time_limit:g}s is up"
                 break
+            spent = self.settings.run_budget.exceeded(self.tools.spent.usage)
+            if spent is not None:
+                summary.stopped_because = f"the run's budget is spent: {spent}"
+                break
             decision = self.next_decision(tried, item_id)
             if decision is None:
                 summary.stopped_because = "nothing actionable is left"
@@ -112,6 +119,9 @@ class Engine:
             done = self.process(decision)
             if done is not None:
                 summary.processed.append(done)
+            if self.halted is not None:
+                summary.stopped_because = summary.error = self.halted
+                break
             if item_id is not None:
                 summary.stopped_because = f"worked on {item_id} (--item)"
                 break
@@ -278,6 +288,9 @@ class Engine:
 
     def _stopped(self, attempt: Attempt, stop: Stop) -> Processed:
         attempt.receipt.end(stop.outcome, stop.reason, utcnow())
+        if stop.fatal:
+            self.halted = stop.reason
+            return self._finish(attempt, S.READY, f"not attempted further: {stop.reason}")
         if stop.outcome is Outcome.NO_CHANGE and attempt.item.status is S.NEW:
             return self._finish(attempt, S.REFINED, stop.reason)
         return self._finish(attempt, S.BLOCKED, stop.reason)
@@ -296,7 +309,14 @@ class Engine:
             final = item.status
         outcome = receipt.outcome or Outcome.SUCCESS
         return Processed(
-            attempt.item.id, attempt.item.title, outcome, reason, final, pr_url, str(path)
+            attempt.item.id,
+            attempt.item.title,
+            outcome,
+            reason,
+            final,
+            pr_url,
+            str(path),
+            attempt.usage,
         )
 
     def _move_to(

@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 EXCERPT_LINES = 30
@@ -26,6 +27,11 @@ class Outcome(StrEnum):
     AGENT_CRASHED = "agent crashed"
     NEEDS_HUMAN = "needs human"
     INTERRUPTED = "interrupted"
+    MAX_TURNS = "max turns"
+    OVER_BUDGET = "over budget"
+    API_ERROR = "api error"
+    RATE_LIMITED = "rate limited"
+    ASKED_QUESTION = "asked a question"
 
 
 @dataclass
@@ -41,6 +47,9 @@ class Step:
     exit_code: int | None = None
     log_excerpt: str = ""
     details: dict[str, Any] = field(default_factory=dict)  # JSON-ready facts: test ids, paths
+    ending: str | None = None  # how the agent's run ended (agent steps only)
+    # What the agent's run used: input_tokens, output_tokens, cost_usd (None: unknown), turns.
+    usage: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -63,6 +72,7 @@ class Receipt:
     diffstat: str = ""
     outcome: Outcome | None = None
     reason: str = ""
+    usage: dict[str, Any] = field(default_factory=dict)  # the attempt's agent runs, summed
 
     def add(self, step: Step) -> Step:
         """Record ``step`` and return it."""
@@ -114,6 +124,8 @@ class Receipt:
         if self.wsjf:
             inputs = ", ".join(f"{k} {v}" for k, v in self.wsjf.items())
             lines.append(f"- WSJF inputs: {inputs}")
+        if self.usage:
+            lines.append("- agent usage: " + usage_text(self.usage))
         if self.red_tests:
             lines.append(f"- failing first (red): {', '.join(f'`{t}`' for t in self.red_tests)}")
         if self.green_tests:
@@ -132,6 +144,37 @@ class Receipt:
         if self.diffstat:
             lines += ["", "```", self.diffstat.rstrip(), "```"]
         return "\n".join(lines) + "\n"
+
+
+def earlier_attempt(folder: Path, attempt: int) -> str:
+    """How the previous attempt (its receipt in ``folder``) ended and the evidence of its last
+    failed step, or ``""`` when there was none or it succeeded."""
+    try:
+        earlier = Receipt.from_json((folder / f"{attempt - 1}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    if earlier.outcome in (None, Outcome.SUCCESS):
+        return ""
+    failed = [step for step in earlier.steps if not step.passed]
+    lines = [f"attempt {earlier.attempt} ended: {earlier.classification}"]
+    if failed:
+        last = failed[-1]
+        lines.append(f"last failed check: {last.name} (try {last.try_number}): {last.reason}")
+        if last.log_excerpt:
+            lines.append(last.log_excerpt)
+    return "\n".join(lines)
+
+
+def usage_text(usage: dict[str, Any]) -> str:
+    """``1,200 tokens in, 300 out, $0.0123, 4 turns`` (cost left out when unknown)."""
+    parts = [
+        f"{usage.get('input_tokens', 0):,} tokens in",
+        f"{usage.get('output_tokens', 0):,} out",
+    ]
+    if usage.get("cost_usd") is not None:
+        parts.append(f"${usage['cost_usd']:.4f}")
+    parts.append(f"{usage.get('turns', 0)} turns")
+    return ", ".join(parts)
 
 
 def excerpt(text: str, lines: int = EXCERPT_LINES) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .agents.base import Budget
 from .config import Config
 from .files import atomic_write
 from .policy import EscalationSettings
@@ -39,6 +40,8 @@ class ExecutionSettings:
     env_allow: tuple[str, ...] = ()
     base_branch: str | None = None
     escalation: EscalationSettings = field(default_factory=EscalationSettings)
+    item_budget: Budget = field(default_factory=Budget)  # per attempt at one item
+    run_budget: Budget = field(default_factory=Budget)  # for a whole run
 
     @classmethod
     def from_config(cls, cfg: Config) -> ExecutionSettings:
@@ -67,6 +70,12 @@ class ExecutionSettings:
             env_allow=tuple(cfg.value("execution.env_allow")),
             base_branch=cfg.value("execution.base_branch"),
             escalation=cfg.escalation,
+            item_budget=Budget(
+                cfg.value("budget.item_turns"),
+                cfg.value("budget.item_tokens"),
+                cfg.value("budget.item_cost"),
+            ),
+            run_budget=Budget(None, cfg.value("budget.run_tokens"), cfg.value("budget.run_cost")),
         )
 
 
@@ -80,6 +89,7 @@ class Progress:
     green_commit: str | None = None
     red_tests: list[str] = field(default_factory=list)
     verified: bool = False  # refactor, security, docs and CI passed on the green commit
+    partial: str | None = None  # a budget-stopped attempt's work, committed on top of the branch
     checked: bool = False  # the pre-PR escalation checks were approved or found nothing
 
     @classmethod

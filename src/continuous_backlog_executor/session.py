@@ -12,15 +12,15 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from . import gates, secret_scan, worktree
 from . import git as git_mod
-from .agents.base import Agent, AgentRequest, AgentRun, Ending, Phase
+from .agents.base import Agent, AgentRequest, AgentRun, Budget, Ending, Phase, Usage
 from .backlog import BacklogStore
-from .evidence import Outcome, Receipt, Step, excerpt
+from .evidence import Outcome, Receipt, Step, earlier_attempt, excerpt
 from .execution import ExecutionSettings, Progress
 from .forges.base import Forge
 from .model import BacklogItem
@@ -38,11 +38,20 @@ Clock = Callable[[], datetime]
 class Stop(Exception):  # noqa: N818 -- a control-flow signal inside this module, not an error
     """Ends the attempt with one outcome."""
 
-    def __init__(self, outcome: Outcome, reason: str, *, block: bool = True) -> None:
+    def __init__(self, outcome: Outcome, reason: str, *, fatal: bool = False) -> None:
         super().__init__(reason)
         self.outcome = outcome
         self.reason = reason
-        self.block = block
+        # The whole run must stop (the API refused, or stays rate limited); the item is not to
+        # blame and goes back to READY.
+        self.fatal = fatal
+
+
+@dataclass
+class Spend:
+    """What the run's agents used so far: the account of the run's budget."""
+
+    usage: Usage = field(default_factory=Usage)
 
 
 @dataclass
@@ -58,6 +67,7 @@ class Tools:
     actor: str
     clock: Clock
     observer: Callable[[str, str], None] = lambda item, phase: None
+    spent: Spend = field(default_factory=Spend)
 
 
 class Session:
@@ -87,7 +97,10 @@ class Session:
         self.progress = self._load_progress()
         self.base_report: Report | None = None
         self.runs: Counter[Phase] = Counter()  # agent runs per phase: unique file names
-        self.earlier_attempt = _earlier_attempt(tools.state, item.id, attempt)
+        receipts = tools.state.root / "receipts" / worktree.safe_id(item.id)
+        self.earlier_attempt = earlier_attempt(receipts, attempt)
+        self.usage = Usage()
+        self._set_partial_aside()
 
     # -- pieces shared by the phases ------------------------------------------------------------
 
@@ -97,6 +110,10 @@ class Session:
 
     def _agent(self, phase: Phase, number: int, evidence: str) -> AgentRun:
         self.t.observer(self.item.id, f"{phase} (try {number})")
+        budget = self._budget_left()
+        spent = budget.exceeded(Usage())
+        if spent is not None:
+            raise Stop(Outcome.OVER_BUDGET, f"budget exhausted: {spent}")
         self._expected_head = git_mod.head(self.wt.path)
         self._sentinel = self._outside_state()
         self.runs[phase] += 1
@@ -125,11 +142,62 @@ class Session:
             env=self.env,
             try_number=number,
             answer_file=answer,
+            budget=budget,
+            test_command=self.s.test_command,
+            test_timeout=self._limit(self.s.test_timeout),
         )
         ran = self.t.agent.run(request)
         self._redact(request.transcript)
         self._fold_own_commits()
+        self.usage += ran.usage
+        self.t.spent.usage += ran.usage
+        self.receipt.usage = asdict(self.usage)
+        self._judge_ending(ran, budget)
         return ran
+
+    def _budget_left(self) -> Budget:
+        item = self.s.item_budget.less(self.usage)
+        return item.tighter(self.s.run_budget.less(self.t.spent.usage))
+
+    def _judge_ending(self, ran: AgentRun, budget: Budget) -> None:
+        """Stop at once for endings no retry can mend: a refusing API, lasting rate limits, a
+        question for a person, a spent budget (whose work so far is kept)."""
+        if ran.ending is Ending.API_ERROR:
+            raise Stop(Outcome.API_ERROR, f"the model API refused: {ran.reason}", fatal=True)
+        if ran.ending is Ending.RATE_LIMITED:
+            raise Stop(Outcome.RATE_LIMITED, f"rate limited: {ran.reason}", fatal=True)
+        if ran.ending is Ending.ASKED_QUESTION:
+            raise Stop(Outcome.ASKED_QUESTION, f"the agent asked a question: {ran.reason}")
+        spent = budget.exceeded(ran.usage)
+        if ran.ending is Ending.OVER_BUDGET or spent is not None:
+            self._keep_partial()
+            raise Stop(Outcome.OVER_BUDGET, f"budget exhausted: {spent or ran.reason}")
+
+    def _keep_partial(self) -> None:
+        """Commit what the agent did so far on the item's branch (a partial attempt), with a
+        ref of its own, so nothing is lost; the next attempt starts from the last checked
+        commit again (``_set_partial_aside``)."""
+        if self._outside() is not None:
+            return  # work that broke out of the worktree is not kept
+        sha = worktree.commit_all(
+            self.wt.path, f"wip: partial attempt {self.receipt.attempt} (budget exhausted)"
+        )
+        if sha is None:
+            return
+        ref = f"refs/backlog/partial/{worktree.safe_id(self.item.id)}/{self.receipt.attempt}"
+        git_mod.git("update-ref", ref, sha, cwd=self.wt.path)
+        self.progress.partial = sha
+        self._save_progress()
+        self.receipt.add(Step("partial work", 1, True, f"kept as {sha[:12]} ({ref})"))
+
+    def _set_partial_aside(self) -> None:
+        partial = self.progress.partial
+        if partial is None:
+            return
+        if git_mod.head(self.wt.path) == partial:
+            self._reset(f"{partial}^")
+        self.progress.partial = None
+        self._save_progress()
 
     def _fold_own_commits(self) -> None:
         """An agent that committed on its own: its commits become uncommitted changes again,
@@ -242,6 +310,8 @@ class Session:
                 excerpt(result.log or (ran.output_tail if ran else "")), self.secrets
             ),
             details=result.details,
+            ending=str(ran.ending) if ran else None,
+            usage=asdict(ran.usage) if ran else {},
         )
         self.receipt.add(step)
         log.info(
@@ -259,6 +329,8 @@ class Session:
             return
         if ran is not None and ran.ending is Ending.TIMED_OUT:
             raise Stop(Outcome.TIMED_OUT, f"the agent timed out in {result.gate}")
+        if ran is not None and ran.ending is Ending.MAX_TURNS:
+            raise Stop(Outcome.MAX_TURNS, f"the agent used all its turns in {result.gate}")
         if ran is not None and ran.ending is Ending.CRASHED:
             raise Stop(
                 Outcome.AGENT_CRASHED,
@@ -297,26 +369,6 @@ class Session:
 
     def _save_progress(self) -> None:
         self.progress.write(self.progress_path)
-
-
-def _earlier_attempt(state: StateStore, item_id: str, attempt: int) -> str:
-    """How the item's previous attempt ended and the evidence of its last failed step, or
-    ``""`` when there was none or it succeeded."""
-    folder = state.root / "receipts" / worktree.safe_id(item_id)
-    try:
-        earlier = Receipt.from_json((folder / f"{attempt - 1}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, KeyError, TypeError):
-        return ""
-    if earlier.outcome in (None, Outcome.SUCCESS):
-        return ""
-    failed = [step for step in earlier.steps if not step.passed]
-    lines = [f"attempt {earlier.attempt} ended: {earlier.classification}"]
-    if failed:
-        last = failed[-1]
-        lines.append(f"last failed check: {last.name} (try {last.try_number}): {last.reason}")
-        if last.log_excerpt:
-            lines.append(last.log_excerpt)
-    return "\n".join(lines)
 
 
 def _changed_keys(before: object, after: object) -> list[str]:

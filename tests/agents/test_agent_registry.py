@@ -14,7 +14,16 @@ from continuous_backlog_executor.agents.script import ScriptedAgent
 
 
 def test_the_types_are_listed_in_order() -> None:
-    assert AGENT_TYPES == ("command", "scripted")
+    assert AGENT_TYPES == (
+        "aider",
+        "anthropic",
+        "claude",
+        "codex",
+        "command",
+        "openai",
+        "opencode",
+        "scripted",
+    )
 
 
 def test_a_command_agent_runs_the_configured_command(tmp_path: Path) -> None:
@@ -43,8 +52,16 @@ def test_a_scripted_agent_follows_the_script_relative_to_the_base(tmp_path: Path
 @pytest.mark.parametrize(
     ("settings", "problem"),
     [
-        ({"type": "magic"}, r"unknown agent.type 'magic'; valid types: command, scripted"),
-        ({}, r"unknown agent.type None; valid types: command, scripted"),
+        (
+            {"type": "magic"},
+            r"unknown agent.type 'magic'; valid types: aider, anthropic, claude, codex, command, "
+            r"openai, opencode, scripted",
+        ),
+        (
+            {},
+            r"unknown agent.type None; valid types: aider, anthropic, claude, codex, command, "
+            r"openai, opencode, scripted",
+        ),
         ({"type": "command", "command": "my-agent --go"}, r"agent.command must be a list"),
         ({"type": "command", "command": ["a", 1]}, r"agent.command must be a list"),
         ({"type": "scripted"}, r"the scripted agent needs agent.script"),

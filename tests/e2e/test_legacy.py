@@ -224,7 +224,7 @@ def test_a_run_without_an_agent_says_how_to_configure_one(
     result = legacy(*args, cwd=repo)
 
     assert (result.returncode, result.stdout) == (1, "")
-    assert result.stderr.startswith("error: no agent configured: set agent.type (command or ")
+    assert result.stderr.startswith("error: no agent configured: set agent.type (aider, ")
     assert f"`backlog plan` shows what a {command} would do" in result.stderr
     assert snapshot(repo) == before
 

@@ -7,9 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from ..errors import BacklogError
+
+_N = TypeVar("_N", int, float)
 
 
 class AgentError(BacklogError):
@@ -71,21 +73,42 @@ class Budget:
     left of the item's and the run's budgets, whichever is smaller."""
 
     turns: int | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
+    tokens: int | None = None  # input and output together
     cost_usd: float | None = None
 
     def exceeded(self, used: Usage) -> str | None:
         """Which limit ``used`` reached, as a phrase, or ``None``."""
         if self.turns is not None and used.turns >= self.turns:
-            return f"{used.turns} of {self.turns} turns"
-        if self.input_tokens is not None and used.input_tokens >= self.input_tokens:
-            return f"{used.input_tokens} of {self.input_tokens} input tokens"
-        if self.output_tokens is not None and used.output_tokens >= self.output_tokens:
-            return f"{used.output_tokens} of {self.output_tokens} output tokens"
+            return f"{used.turns} of {self.turns} turns used"
+        tokens = used.input_tokens + used.output_tokens
+        if self.tokens is not None and tokens >= self.tokens:
+            return f"{tokens:,} of {self.tokens:,} tokens used"
         if self.cost_usd is not None and (used.cost_usd or 0.0) >= self.cost_usd:
-            return f"${used.cost_usd or 0.0:.4f} of ${self.cost_usd:.4f}"
+            return f"${used.cost_usd or 0.0:.4f} of ${self.cost_usd:.4f} spent"
         return None
+
+    def less(self, used: Usage) -> Budget:
+        """What is left of this budget after ``used`` (never below zero)."""
+        tokens = used.input_tokens + used.output_tokens
+        return Budget(
+            None if self.turns is None else max(0, self.turns - used.turns),
+            None if self.tokens is None else max(0, self.tokens - tokens),
+            None if self.cost_usd is None else max(0.0, self.cost_usd - (used.cost_usd or 0.0)),
+        )
+
+    def tighter(self, other: Budget) -> Budget:
+        """Each limit the smaller of the two."""
+        return Budget(
+            _smaller(self.turns, other.turns),
+            _smaller(self.tokens, other.tokens),
+            _smaller(self.cost_usd, other.cost_usd),
+        )
+
+
+def _smaller(a: _N | None, b: _N | None) -> _N | None:
+    if a is None:
+        return b
+    return a if b is None else min(a, b)
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,7 +79,8 @@ class ChatSettings:
 
     model: str
     base_url: str
-    api_key: str | None  # read from the named environment variable; never stored or logged
+    # Read from the named environment variable; never stored, logged or shown (not in repr).
+    api_key: str | None = field(repr=False)
     temperature: float | None = None
     max_tokens: int = 4096
     request_timeout: float = 120.0

@@ -14,12 +14,14 @@ from contextlib import contextmanager
 from rich.status import Status
 from rich.table import Table
 
-from ..agents import make_agent
-from ..agents.base import Agent
+from ..agents import AGENT_TYPES, make_agent
+from ..agents.base import Agent, Usage
+from ..config import SETTINGS
 from ..context import Context
 from ..discovery import merge
 from ..engine import Engine, RunSummary
 from ..errors import ConfigError
+from ..evidence import usage_text
 from ..execution import ExecutionSettings
 from ..forges import configured
 from ..output import console, print_json, print_table
@@ -90,6 +92,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             time_limit=args.time_limit or ctx.config.value("execution.time_limit"),
         )
     _report(ctx, summary, args.format)
+    if summary.error:
+        log.error("the run stopped: %s", summary.error)
+        return 1
     return 0
 
 
@@ -97,19 +102,19 @@ def _agent(ctx: Context) -> Agent:
     kind = ctx.config.value("agent.type")
     if not kind:
         raise ConfigError(
-            "no agent configured: set agent.type (command or scripted) and agent.command or "
-            'agent.script in the configuration, e.g. {"agent": {"type": "command", "command": '
-            '["my-agent", "--prompt-file", "{prompt_file}"]}}; `backlog plan` shows what a run '
-            "would do"
+            f"no agent configured: set agent.type ({', '.join(AGENT_TYPES)}) in the "
+            'configuration, e.g. {"agent": {"type": "command", "command": '
+            '["my-agent", "--prompt-file", "{prompt_file}"]}} or {"agent": {"type": "openai", '
+            '"model": "gpt-4.1"}}; `backlog plan` shows what a run would do'
         )
-    agent = make_agent(
-        {
-            "type": kind,
-            "command": list(ctx.config.value("agent.command")),
-            "script": ctx.config.value("agent.script"),
-        },
-        base=ctx.config.file.parent if ctx.config.file else ctx.repo,
-    )
+    settings: dict[str, object] = {
+        key.removeprefix("agent."): ctx.config.value(key)
+        for key in SETTINGS
+        if key.startswith("agent.")
+    }
+    settings["command"] = list(ctx.config.value("agent.command"))
+    settings["extra_args"] = list(ctx.config.value("agent.extra_args"))
+    agent = make_agent(settings, base=ctx.config.file.parent if ctx.config.file else ctx.repo)
     check = getattr(agent, "check", None)
     if callable(check):
         check()
@@ -150,12 +155,18 @@ def _report(ctx: Context, summary: RunSummary, output: str) -> None:
             "reason": p.reason,
             "pr_url": p.pr_url,
             "receipt": p.receipt,
+            "usage": dataclasses.asdict(p.usage),
         }
         for p in summary.processed
     ]
     if output == "json":
         print_json(
-            {"processed": rows, "recovered": summary.recovered, "stopped": summary.stopped_because}
+            {
+                "processed": rows,
+                "recovered": summary.recovered,
+                "stopped": summary.stopped_because,
+                "error": summary.error,
+            }
         )
         return
     out = console()
@@ -167,5 +178,8 @@ def _report(ctx: Context, summary: RunSummary, output: str) -> None:
     for row in rows:
         table.add_row(*(str(row[c] or "") for c in ("id", "outcome", "status", "reason", "pr_url")))
     print_table(out, table)
+    total = sum((p.usage for p in summary.processed), Usage())
+    if total.turns or total.input_tokens:
+        out.print(f"agent usage: {usage_text(dataclasses.asdict(total))}", markup=False)
     out.print(f"evidence receipts: {ctx.state.root / 'receipts'}", markup=False)
     status.run(argparse.Namespace(format="table"), ctx)
