@@ -138,17 +138,33 @@ def test_secret_names_are_read_from_the_words_of_a_name() -> None:
     }
 
 
-def test_a_safe_environment_has_no_secrets_and_no_settings_of_this_tool() -> None:
+def test_a_safe_environment_is_the_basics_plus_what_is_allowed_or_needed() -> None:
     environ = {
         "PATH": "/bin",
+        "HOME": "/home/a",
+        "LC_ALL": "C",
+        "PYTHONHASHSEED": "0",
+        "PYTHON_TOKEN": "p" * 10,  # a basic prefix, but a secret's name
         "API_KEY": "k" * 10,
+        "OPENAI_API_KEY": "o" * 10,
         "DEPLOY_TOKEN": "t" * 10,
+        "DATABASE_URL": "postgres://u:pw@db/app",
+        "DATABASE_NAME": "app",
         "BACKLOG_FORGE": "github",
+        "SOME_SERVICE_URL": "https://x",
     }
 
-    assert safe_environment(environ, allow=["DEPLOY_TOKEN"]) == {
+    assert safe_environment(
+        environ, allow=["DEPLOY_TOKEN", "DATABASE_*"], needs=["OPENAI_API_KEY"]
+    ) == {
         "PATH": "/bin",
+        "HOME": "/home/a",
+        "LC_ALL": "C",
+        "PYTHONHASHSEED": "0",
+        "OPENAI_API_KEY": "o" * 10,
         "DEPLOY_TOKEN": "t" * 10,
+        "DATABASE_URL": "postgres://u:pw@db/app",
+        "DATABASE_NAME": "app",
     }
 
 

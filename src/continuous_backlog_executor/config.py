@@ -144,7 +144,9 @@ SETTINGS: dict[str, Setting] = {
     ),
     "execution.forge": Setting(text, "local", "Where pull requests are opened: local."),
     "execution.env_allow": Setting(
-        text_list, (), "Secret-looking environment variables agents and tests may still see."
+        text_list,
+        (),
+        "Environment variables (names or globs) agents and tests get beside the basics.",
     ),
     "agent.type": Setting(
         text,

@@ -10,6 +10,7 @@ AUTH, SESSION or COOKIE, or ending in TOKEN, SECRET, PASSWORD or PASSWD (``NPM_A
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,7 +40,6 @@ SECRET_WORDS = frozenset(
     )
 )
 SECRET_ENDINGS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD")
-OWN_PREFIX = "BACKLOG_"  # this tool's settings, forges' tokens among them
 _WORD_BREAK = re.compile(r"[^A-Z0-9]+")
 _ESCAPE = re.compile(rb"\\([0-7]{3}|.)")
 _ESCAPES = {
@@ -159,15 +159,37 @@ def _looks_secret(name: str) -> bool:
     )
 
 
-def safe_environment(environ: Mapping[str, str], *, allow: Sequence[str] = ()) -> dict[str, str]:
-    """``environ`` without its secrets (those not in ``allow``) and this tool's own settings:
-    what agents and the project's tests are given."""
-    hidden = secret_names(environ, allow=allow)
-    return {
-        name: value
-        for name, value in environ.items()
-        if name not in hidden and not name.startswith(OWN_PREFIX)
+# What agents and the project's tests get from the engine's environment without being asked
+# for: where programs, homes, languages' toolchains and certificates are; never credentials.
+BASE_NAMES = frozenset(
+    {
+        "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TERM", "TZ",
+        "TMPDIR", "TEMP", "TMP", "CI", "VIRTUAL_ENV", "CONDA_PREFIX", "JAVA_HOME",
+        "GOPATH", "GOROOT", "GOCACHE", "GOMODCACHE", "CARGO_HOME", "RUSTUP_HOME",
+        "NODE_PATH", "NVM_DIR", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE",
+        "NODE_EXTRA_CA_CERTS", "GIT_EXEC_PATH",
     }
+)  # fmt: skip
+BASE_PREFIXES = ("LC_", "XDG_", "PYTHON")
+
+
+def safe_environment(
+    environ: Mapping[str, str], *, allow: Sequence[str] = (), needs: Sequence[str] = ()
+) -> dict[str, str]:
+    """What agents and the project's tests are given of ``environ``: the harmless basics
+    (``BASE_NAMES``, ``BASE_PREFIXES``), the names the user allows (``execution.env_allow``,
+    globs such as ``DATABASE_*``) and those an agent's backend needs (``needs``: its API key).
+    Among the basics, anything that looks like a secret is left out too; nothing of this
+    tool's own settings (``BACKLOG_*``) is passed on unless allowed."""
+    chosen = [*allow, *needs]
+
+    def wanted(name: str) -> bool:
+        if any(fnmatch.fnmatchcase(name, pattern) for pattern in chosen):
+            return True
+        basic = name in BASE_NAMES or name.startswith(BASE_PREFIXES)
+        return basic and not _looks_secret(name)
+
+    return {name: value for name, value in environ.items() if wanted(name)}
 
 
 def redact(text: str, secrets: Mapping[str, str]) -> str:

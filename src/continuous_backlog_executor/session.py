@@ -89,7 +89,13 @@ class Session:
             wsjf=_wsjf_inputs(item),
         )
         self.folder = tools.state.folder("attempts", worktree.safe_id(item.id), str(attempt))
+        # The tests get the basics and what the user allows; the agent also what its backend
+        # needs (a CLI's API key), which its own tool calls may then see too.
         self.env = secret_scan.safe_environment(os.environ, allow=self.s.env_allow)
+        needs = tuple(getattr(tools.agent, "env_needs", ()))
+        self.agent_env = secret_scan.safe_environment(
+            os.environ, allow=self.s.env_allow, needs=needs
+        )
         # Allowed variables reach the agent, but are still secrets that must not leak.
         names = secret_scan.secret_names(os.environ)
         self.secrets = {name: os.environ[name] for name in names}
@@ -139,7 +145,7 @@ class Session:
             prompt_file=prompt_file,
             transcript=self.folder / f"{name}.transcript.txt",
             timeout=self._limit(self.s.agent_timeout),
-            env=self.env,
+            env=self.agent_env,
             try_number=number,
             answer_file=answer,
             budget=budget,

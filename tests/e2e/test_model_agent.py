@@ -90,12 +90,10 @@ def test_a_model_drives_an_item_through_red_and_green_with_tool_calls(
 ) -> None:
     before = user_files(project)
     with StandInServer(api, [*RED, *GREEN, *REFACTOR]) as server:  # type: ignore[arg-type]
-        row = processed(
-            run_with(
-                run_cli, server, "--set", "agent.price_input=2", "--set", "agent.price_output=8"
-            )
-        )
+        prices = ("--set", "agent.price_input=2", "--set", "agent.price_output=8")
+        result = run_with(run_cli, server, *prices, "--set", "log_level=DEBUG")
         requests = list(server.requests)
+    row = processed(result)
 
     assert (row["outcome"], row["status"]) == ("success", "PR"), row["reason"]
     assert row["usage"] == {
@@ -113,7 +111,7 @@ def test_a_model_drives_an_item_through_red_and_green_with_tool_calls(
     bodies = json.dumps([r.json for r in requests])
     assert CANARY not in bodies
     assert KEY not in bodies
-    kept = everything_written(project)
+    kept = everything_written(project) + result.out + result.err
     assert CANARY not in kept
     assert KEY not in kept
     # The model saw the tool results: the read file and the failing test run.

@@ -430,3 +430,31 @@ def test_a_new_attempt_is_told_how_the_earlier_one_ended(
         prompt
     )
     assert "the new tests pass on the unchanged code" in prompt
+
+
+def test_agents_and_tests_get_a_scrubbed_environment(
+    project: Path, tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEPLOY_TOKEN", "canary-5e8d2c1b9a7f")
+    monkeypatch.setenv("SOME_SERVICE_URL", "https://internal.example")
+    checked = (
+        "import os\n\nfrom calc import add\n\n\ndef test_add():\n"
+        "    assert 'DEPLOY_TOKEN' not in os.environ\n"
+        "    assert 'SOME_SERVICE_URL' not in os.environ\n"
+        "    assert 'PATH' in os.environ\n"
+        "    assert add(2, 3) == 5\n"
+    )
+    red = {"write": {"path": "tests/test_add.py", "content": checked}}
+    seen = {"write_env": {"path": "calc/seen.txt", "var": "DEPLOY_TOKEN"}}
+    phases = {"red": [[red]], "green": [[GREEN, seen]]}
+
+    outcome = run(run_cli, script(tmp_path, phases))
+    row = processed(outcome)
+
+    assert (row["outcome"], row["status"]) == ("success", "PR"), row["reason"]
+    branch = git(project, "branch", "--list", "backlog/*", "--format=%(refname:short)").strip()
+    assert "canary-5e8d2c1b9a7f" not in git(project, "log", "-p", branch)
+    state = project / ".git" / "backlog-executor"
+    kept = [p.read_text(errors="replace") for p in state.rglob("*") if p.is_file()]
+    assert not any("canary-5e8d2c1b9a7f" in text for text in kept)
+    assert "canary-5e8d2c1b9a7f" not in outcome.out + outcome.err

@@ -87,6 +87,8 @@ class Preset:
     caps_turns: bool = False  # has a turn cap, so ``max_turns`` means something
     model_needs_provider: bool = False  # models are written provider/model
     drop_env: tuple[str, ...] = ()
+    # The variables (globs) it needs from the engine's environment: its keys and settings.
+    env_needs: tuple[str, ...] = ()
 
 
 class PresetAgent:
@@ -100,6 +102,11 @@ class PresetAgent:
     def name(self) -> str:
         """The backend's name, as in the configuration's ``agent.type``."""
         return self.preset.name
+
+    @property
+    def env_needs(self) -> tuple[str, ...]:
+        """The variables (globs) the tool needs from the engine's environment."""
+        return self.preset.env_needs
 
     def check(self) -> None:
         """Raise ``AgentError``, saying how to install it, unless the program can be found."""
@@ -270,12 +277,19 @@ def _size(path: Path) -> int:
 
 # --- the presets and their builders -----------------------------------------------------------
 
+# The keys of the model providers aider and opencode can use.
+_PROVIDER_KEYS = (
+    "OPENAI_API_KEY", "OPENAI_API_BASE", "ANTHROPIC_API_KEY", "GEMINI_API_KEY",
+    "OPENROUTER_API_KEY", "DEEPSEEK_API_KEY", "MISTRAL_API_KEY", "GROQ_API_KEY",
+)  # fmt: skip
+
 AIDER = Preset(
     "aider",
     "aider",
     "python -m pip install aider-install && aider-install (or: pip install aider-chat)",
     _aider_arguments,
     parse_aider,
+    env_needs=(*_PROVIDER_KEYS, "AIDER_*"),
 )
 CLAUDE = Preset(
     "claude",
@@ -285,8 +299,23 @@ CLAUDE = Preset(
     parse_claude,
     caps_turns=True,
     drop_env=("CLAUDECODE",),
+    env_needs=(
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_AUTH_TOKEN",
+        "ANTHROPIC_BASE_URL",
+        "ANTHROPIC_MODEL",
+        "CLAUDE_CODE_OAUTH_TOKEN",
+        "CLAUDE_CONFIG_DIR",
+    ),
 )
-CODEX = Preset("codex", "codex", "npm install -g @openai/codex", _codex_arguments, parse_codex)
+CODEX = Preset(
+    "codex",
+    "codex",
+    "npm install -g @openai/codex",
+    _codex_arguments,
+    parse_codex,
+    env_needs=("OPENAI_API_KEY", "OPENAI_BASE_URL", "CODEX_API_KEY", "CODEX_HOME"),
+)
 OPENCODE = Preset(
     "opencode",
     "opencode",
@@ -294,6 +323,7 @@ OPENCODE = Preset(
     _opencode_arguments,
     parse_opencode,
     model_needs_provider=True,
+    env_needs=(*_PROVIDER_KEYS, "OPENCODE_*"),
 )
 
 
