@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import logging
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +39,9 @@ from .store import StateStore
 from .writer import Written, render
 
 log = logging.getLogger(__name__)
+# Threads of one process (a run's workers) take turns here first: the file lock keeps other
+# processes out, and this keeps the shared entry caches consistent inside the process.
+_THREADS = threading.RLock()
 _MEMO_FORMAT = ("keywords", 1)
 
 
@@ -148,13 +152,17 @@ class BacklogStore:
         return cache
 
     def load(self) -> Backlog:
-        """Read the backlog (no lock needed: writes replace the file in one step)."""
-        with perf.paused_gc(settle_after=self.settle):
+        """Read the backlog (no file lock needed: writes replace the file in one step)."""
+        with _THREADS, perf.paused_gc(settle_after=self.settle):
             return Backlog(reading.read(self.path, self._cache()), self.state)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Backlog]:
         """Lock, read, let the caller change the backlog, then write it if anything changed."""
+        with _THREADS:
+            yield from self._locked_transaction()
+
+    def _locked_transaction(self) -> Iterator[Backlog]:
         lock_file = self.state.lock_path(self.path)
         lock = FileLock(lock_file, timeout=self.lock_timeout)
         try:

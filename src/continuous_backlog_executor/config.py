@@ -106,6 +106,9 @@ SETTINGS: dict[str, Setting] = {
     "execution.max_cycle_time": Setting(
         number(1, whole=True), 3600, "Seconds one item may take before it is blocked."
     ),
+    "execution.workers": Setting(
+        number(1, whole=True), 1, "Items a run works on at once, each in its own worktree."
+    ),
     "execution.max_cycles": Setting(
         optional(number(1, whole=True)), None, "Stop a run after this many items."
     ),

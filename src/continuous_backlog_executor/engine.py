@@ -11,7 +11,6 @@ two engines on one repository off the same item.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,10 +19,11 @@ from .agents.base import Agent, Usage
 from .answers import Slice
 from .backlog import Backlog
 from .context import Context
+from .dispatch import Dispatcher, Limits, in_parallel
 from .errors import BacklogError
 from .evidence import Outcome, Receipt
-from .execution import ExecutionSettings
-from .executor import Attempt, Stop, Tools
+from .execution import ExecutionSettings, Stop, Tools
+from .executor import Attempt
 from .files import atomic_write
 from .forges.base import Forge, ForgeError
 from .lease import Leases
@@ -95,38 +95,39 @@ class Engine:
         max_cycles: int | None = None,
         item_id: str | None = None,
         time_limit: float | None = None,
+        workers: int = 1,
     ) -> RunSummary:
-        """Process items until none is actionable, ``max_cycles`` were processed, or time's up."""
+        """Process items until none is actionable, ``max_cycles`` were processed, or time's up;
+        ``workers`` items at once, each in its own worktree."""
         summary = RunSummary(recovered=self.recover())
-        started = time.monotonic()
-        tried: set[str] = set()
-        while True:
-            if max_cycles is not None and len(summary.processed) >= max_cycles:
-                summary.stopped_because = f"processed {max_cycles} item(s) (--max-cycles)"
-                break
-            if time_limit is not None and time.monotonic() - started >= time_limit:
-                summary.stopped_because = f"the time limit of {time_limit:g}s is up"
-                break
-            spent = self.settings.run_budget.exceeded(self.tools.spent.usage)
-            if spent is not None:
-                summary.stopped_because = f"the run's budget is spent: {spent}"
-                break
-            decision = self.next_decision(tried, item_id)
-            if decision is None:
-                summary.stopped_because = "nothing actionable is left"
-                break
-            tried.add(decision.item.id)
-            done = self.process(decision)
-            if done is not None:
-                summary.processed.append(done)
-            if self.halted is not None:
-                summary.stopped_because = summary.error = self.halted
-                break
-            if item_id is not None:
-                summary.stopped_because = f"worked on {item_id} (--item)"
-                break
+        dispatcher = Dispatcher(
+            summary,
+            Limits(max_cycles, item_id, time_limit),
+            next_decision=self.next_decision,
+            stop_reason=self._stop_reason,
+        )
+        if workers <= 1:
+            self._work(dispatcher)
+        else:
+            in_parallel(lambda: self._work(dispatcher), workers, self.tools.cancel)
+        if self.halted is not None:
+            summary.error = self.halted
         self.close_sliced_parents()
         return summary
+
+    def _work(self, dispatcher: Dispatcher) -> None:
+        while (decision := dispatcher.take()) is not None:
+            done = None
+            try:
+                done = self.process(decision)
+            finally:
+                dispatcher.done(decision, done)
+
+    def _stop_reason(self) -> str | None:
+        if self.halted is not None:
+            return self.halted
+        spent = self.settings.run_budget.exceeded(self.tools.spent.usage)
+        return None if spent is None else f"the run's budget is spent: {spent}"
 
     def plan(self, backlog: Backlog) -> list[Decision]:
         """Every item's decision, highest WSJF first."""
@@ -141,12 +142,20 @@ class Engine:
             for r in ranked
         ]
 
-    def next_decision(self, tried: set[str], item_id: str | None) -> Decision | None:
-        """The highest-WSJF actionable item not tried in this run (or the one asked for)."""
+    def next_decision(
+        self,
+        tried: set[str],
+        item_id: str | None,
+        in_use: Callable[[BacklogItem], bool] = lambda item: False,
+    ) -> Decision | None:
+        """The highest-WSJF actionable item not tried in this run (or the one asked for) whose
+        files no running item is changing."""
         for decision in self.plan(self.ctx.load()):
             if decision.item.id in tried:
                 continue
             if item_id is not None and decision.item.id != item_id:
+                continue
+            if decision.actionable and in_use(decision.item):
                 continue
             if decision.action is Action.HOLD:
                 self._hold(decision)
@@ -167,6 +176,7 @@ class Engine:
             return self._process(decision)
         finally:
             self.leases.release(lease)
+            self.tools.observer(decision.item.id, "")  # finished: off the live display
 
     def _process(self, decision: Decision) -> Processed:
         item = decision.item

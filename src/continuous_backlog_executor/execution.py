@@ -2,21 +2,30 @@
 
 ``ExecutionSettings`` gathers every knob the micro-cycle uses; ``Progress`` remembers how far
 an item's branch got (red and green commits), so an item held for approval or interrupted
-continues from where it stopped instead of starting over.
+continues from where it stopped instead of starting over. ``Tools`` are an attempt's
+collaborators, ``Spend`` the run budget's account, and ``Stop`` ends an attempt.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 
-from .agents.base import Budget
+from .agents.base import Agent, Budget, Usage
+from .backlog import BacklogStore
 from .config import Config
+from .evidence import Outcome
 from .files import atomic_write
+from .forges.base import Forge
 from .policy import EscalationSettings
+from .store import StateStore
 from .testrun import detected_command
+
+Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
@@ -112,3 +121,46 @@ def slug_list(values: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+class Stop(Exception):  # noqa: N818 -- a control-flow signal inside this module, not an error
+    """Ends the attempt with one outcome."""
+
+    def __init__(self, outcome: Outcome, reason: str, *, fatal: bool = False) -> None:
+        super().__init__(reason)
+        self.outcome = outcome
+        self.reason = reason
+        # The whole run must stop (the API refused, or stays rate limited); the item is not to
+        # blame and goes back to READY.
+        self.fatal = fatal
+
+
+@dataclass
+class Spend:
+    """What the run's agents used so far: the account of the run's budget, shared by its
+    workers."""
+
+    usage: Usage = field(default_factory=Usage)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, used: Usage) -> None:
+        """Count ``used`` in (workers add at the same time)."""
+        with self.lock:
+            self.usage += used
+
+
+@dataclass
+class Tools:
+    """The collaborators of an attempt."""
+
+    repo: Path
+    state: StateStore
+    store: BacklogStore
+    agent: Agent
+    forge: Forge
+    settings: ExecutionSettings
+    actor: str
+    clock: Clock
+    observer: Callable[[str, str], None] = lambda item, phase: None
+    spent: Spend = field(default_factory=Spend)
+    cancel: threading.Event = field(default_factory=threading.Event)  # Ctrl-C with workers

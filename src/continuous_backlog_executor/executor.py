@@ -20,10 +20,11 @@ from . import answers, gates, security, worktree
 from . import git as git_mod
 from .agents.base import Phase
 from .evidence import Outcome, Step
+from .execution import Stop, Tools
 from .forges.base import PullRequest
 from .model import BacklogItem, TaskType
 from .review import diff_escalations
-from .session import Session, Stop, Tools, evidence_of
+from .session import Session, evidence_of
 
 __all__ = ["Attempt", "Stop", "Tools"]
 

@@ -112,8 +112,8 @@ def named_paths(text: str) -> list[str]:
     return [path for path in found if path.strip("./") and path.lower() != "and/or"]
 
 
-def _paths(item: BacklogItem) -> list[str]:
-    # Where the item was found, then every path its words name: both say what it will touch.
+def item_paths(item: BacklogItem) -> list[str]:
+    """Where the item was found, then every path its words name: what it will touch."""
     own = [item.source.path] if item.source and item.source.path else []
     text = "\n".join((item.title, item.description, *item.acceptance_criteria))
     return list(dict.fromkeys([*own, *named_paths(text)]))
@@ -139,7 +139,7 @@ def escalations(item: BacklogItem, score: Score, settings: EscalationSettings) -
     text = "\n".join(
         (item.title, item.description, *item.labels, *item.acceptance_criteria, item.security_notes)
     )
-    paths = _paths(item)
+    paths = item_paths(item)
     found: list[Escalation] = []
     if score.effort.value >= settings.large_effort:
         found.append(

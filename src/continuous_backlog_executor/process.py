@@ -10,8 +10,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -52,6 +53,32 @@ def _tail(text: str, lines: int = 20) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
+# The children this process is waiting for, so a run with several workers can stop them all
+# at once on Ctrl-C (each runs in its own session and does not get the terminal's signal).
+_RUNNING: set[subprocess.Popen[str]] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _tracked(child: subprocess.Popen[str]) -> Iterator[None]:
+    with _RUNNING_LOCK:
+        _RUNNING.add(child)
+    try:
+        yield
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(child)
+
+
+def stop_all() -> int:
+    """Kill every child this process is waiting for, with its process group; how many."""
+    with _RUNNING_LOCK:
+        children = list(_RUNNING)
+    for child in children:
+        _kill_group(child)
+    return len(children)
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -85,7 +112,8 @@ def run(
         raise ProcessError(f"cannot run {argv[0]!r}: {error.strerror}") from error
     timed_out = False
     try:
-        stdout, stderr = child.communicate(stdin, timeout=timeout)
+        with _tracked(child):
+            stdout, stderr = child.communicate(stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
         stop_group(child)
@@ -133,7 +161,8 @@ def run_logged(
         except OSError as error:
             raise ProcessError(f"cannot run {argv[0]!r}: {error.strerror}") from error
     try:
-        timed_out = not _wait(child, timeout)
+        with _tracked(child):
+            timed_out = not _wait(child, timeout)
     except BaseException:
         stop_group(child)
         raise

@@ -11,63 +11,21 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import asdict
 from pathlib import Path
 
 from . import gates, secret_scan, worktree
 from . import git as git_mod
-from .agents.base import Agent, AgentRequest, AgentRun, Budget, Ending, Phase, Usage
-from .backlog import BacklogStore
+from .agents.base import AgentRequest, AgentRun, Budget, Ending, Phase, Usage
 from .evidence import Outcome, Receipt, Step, earlier_attempt, excerpt
-from .execution import ExecutionSettings, Progress
-from .forges.base import Forge
+from .execution import Progress, Stop, Tools
 from .model import BacklogItem
 from .prompts import PromptContext, render
 from .sources.junit import Report
-from .store import StateStore
 from .testrun import TestRunError, TestRunner
 from .worktree import Worktree
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
-
-
-class Stop(Exception):  # noqa: N818 -- a control-flow signal inside this module, not an error
-    """Ends the attempt with one outcome."""
-
-    def __init__(self, outcome: Outcome, reason: str, *, fatal: bool = False) -> None:
-        super().__init__(reason)
-        self.outcome = outcome
-        self.reason = reason
-        # The whole run must stop (the API refused, or stays rate limited); the item is not to
-        # blame and goes back to READY.
-        self.fatal = fatal
-
-
-@dataclass
-class Spend:
-    """What the run's agents used so far: the account of the run's budget."""
-
-    usage: Usage = field(default_factory=Usage)
-
-
-@dataclass
-class Tools:
-    """The collaborators of an attempt."""
-
-    repo: Path
-    state: StateStore
-    store: BacklogStore
-    agent: Agent
-    forge: Forge
-    settings: ExecutionSettings
-    actor: str
-    clock: Clock
-    observer: Callable[[str, str], None] = lambda item, phase: None
-    spent: Spend = field(default_factory=Spend)
 
 
 class Session:
@@ -153,10 +111,11 @@ class Session:
             test_timeout=self._limit(self.s.test_timeout),
         )
         ran = self.t.agent.run(request)
+        self._cancelled()
         self._redact(request.transcript)
         self._fold_own_commits()
         self.usage += ran.usage
-        self.t.spent.usage += ran.usage
+        self.t.spent.add(ran.usage)
         self.receipt.usage = asdict(self.usage)
         self._judge_ending(ran, budget)
         return ran
@@ -304,6 +263,7 @@ class Session:
         return report
 
     def _record(self, result: gates.GateResult, number: int, ran: AgentRun | None) -> None:
+        self._cancelled()
         step = Step(
             name=result.gate,
             try_number=number,
@@ -346,7 +306,13 @@ class Session:
             raise Stop(Outcome.NO_CHANGE, f"{result.gate}: {result.reason}")
         raise Stop(Outcome.GATE_FAILED, f"gate failed at {result.gate}: {result.reason}")
 
+    def _cancelled(self) -> None:
+        # Another thread took Ctrl-C and stopped every child: whatever this step saw is moot.
+        if self.t.cancel.is_set():
+            raise KeyboardInterrupt
+
     def _limit(self, seconds: float) -> float:
+        self._cancelled()
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise Stop(Outcome.TIMED_OUT, f"max_cycle_time of {self.s.max_cycle_time:g}s used up")

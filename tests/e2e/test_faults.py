@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -57,9 +58,6 @@ class Bug:
         return {"write": {"path": f"tests/test_{self.name}.py", "content": content}}
 
     def green(self) -> dict[str, object]:
-        # The fix changes the file's size: a same-size edit within the second of the worktree's
-        # checkout goes unseen by the gates (changed_files' scratch index loses the real index's
-        # mtime, so git trusts the stale stat data), which is a separate bug.
         fixed = f"{self.right}  # fixed"
         return {"replace": {"path": self.module, "old": self.wrong, "new": fixed}}
 
@@ -638,4 +636,93 @@ def test_ctrl_c_puts_the_item_back_stops_the_agent_and_the_next_run_finishes_it(
     assert [(row["id"], row["status"]) for row in again.processed()] == [("CALC-1", "PR")]
     assert branches(project) == [branch]
     assert subjects(project, branch) == [f"fix: {CALC1.title}", f"test: {CALC1.title}"]
+    assert Checkout.of(project) == before
+
+
+# --- workers ---------------------------------------------------------------------------------
+
+
+def describe(repo: Path, descriptions: Mapping[str, str]) -> None:
+    """Give items descriptions (which name the files they will change)."""
+    path = backlog_path(repo)
+    data = YAML(typ="safe").load(path.read_text())
+    for entry in data["items"]:
+        entry["description"] = descriptions.get(entry["id"], "")
+    with path.open("w", encoding="utf-8") as stream:
+        YAML().dump(data, stream)
+
+
+def span(repo: Path, item_id: str) -> tuple[float, float]:
+    """When the item's one attempt started and finished, as POSIX times."""
+    [receipt] = receipts(repo, item_id)
+    start, end = (receipt[key] for key in ("started", "finished"))
+    assert isinstance(start, str)
+    assert isinstance(end, str)
+    return datetime.fromisoformat(start).timestamp(), datetime.fromisoformat(end).timestamp()
+
+
+def test_workers_take_items_at_once_but_never_two_that_name_the_same_file(
+    repo: Path, engines: Engines
+) -> None:
+    project = make_project(repo, BUGS)
+    describe(
+        project,
+        {
+            "CALC-1": "The bug is in calc/add.py.",
+            "CALC-2": "The bug is in calc/mul.py.",
+            "CALC-3": "calc/sub.py is wrong, and calc/add.py shares its helper.",
+        },
+    )
+    before = Checkout.of(project)
+    slow: Script = {
+        bug.item_id: {"red": [[{"sleep": 1.5}, bug.red()]], "green": [[bug.green()]]}
+        for bug in BUGS
+    }
+
+    rows = engines.start(project, engines.script("slow", slow), "--workers", "3").finish()
+
+    assert sorted((r["id"], r["status"]) for r in rows.processed()) == [
+        ("CALC-1", "PR"),
+        ("CALC-2", "PR"),
+        ("CALC-3", "PR"),
+    ]
+    add, mul, sub = (span(project, bug.item_id) for bug in BUGS)
+    overlap = min(add[1], mul[1]) - max(add[0], mul[0])
+    assert overlap > 0, "CALC-1 and CALC-2 ran one after the other"
+    assert sub[0] >= add[1] or add[0] >= sub[1], "CALC-1 and CALC-3 ran at the same time"
+    assert len(pull_requests(project)) == 3
+    assert worktrees(project) == [project]
+    assert Checkout.of(project) == before
+
+
+def hung(repo: Path, bug: Bug) -> Callable[[], int | None]:
+    """The pid of the sleeper the agent started in ``bug``'s green phase, once there is one."""
+    return lambda: sleeper_in(transcript(repo, bug.item_id, 1, "green"))
+
+
+def test_ctrl_c_stops_every_worker_and_puts_their_items_back(repo: Path, engines: Engines) -> None:
+    project = make_project(repo, BUGS[:2])
+    before = Checkout.of(project)
+    hang: Actions = [{"spawn_sleeper": 60}, {"sleep": 60}]
+    script: Script = {bug.item_id: {"red": [[bug.red()]], "green": [hang]} for bug in BUGS[:2]}
+    engine = engines.start(project, engines.script("hangs", script), "--workers", "2")
+    sleepers = [engine.wait_for(hung(project, bug), f"{bug.item_id} in green") for bug in BUGS[:2]]
+    agents = [parent(pid) for pid in sleepers]
+
+    os.kill(engine.pid, signal.SIGINT)
+    interrupted = time.monotonic()
+    ended = engine.finish(DEADLINE)
+    took = time.monotonic() - interrupted
+
+    assert (ended.code, ended.err.splitlines()[-1]) == (130, "interrupted")
+    assert took < 10, f"stopping took {took:.1f}s"
+    assert not any(alive(pid) for pid in [*sleepers, *agents])
+    stored = items(project)
+    assert [stored[b.item_id]["status"] for b in BUGS[:2]] == ["READY", "READY"]
+    assert [r["outcome"] for b in BUGS[:2] for r in receipts(project, b.item_id)] == [
+        "interrupted",
+        "interrupted",
+    ]
+    assert worktrees(project) == [project]
+    assert list((state(project) / "leases").glob("*.json")) == []
     assert Checkout.of(project) == before

@@ -7,11 +7,12 @@ import dataclasses
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rich.status import Status
+from rich.live import Live
 from rich.table import Table
 
 from ..agents import AGENT_TYPES, make_agent
@@ -61,6 +62,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="take no new item after this long (default: execution.time_limit)",
     )
     parser.add_argument(
+        "--workers",
+        type=_options.positive,
+        metavar="N",
+        help="work on N items at once, each in its own worktree (default: execution.workers)",
+    )
+    parser.add_argument(
         "--keep-worktrees", action="store_true", help="keep each item's worktree afterwards"
     )
     parser.add_argument("--dry-run", action="store_true", help="show the plan; write nothing")
@@ -90,6 +97,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             max_cycles=args.max_cycles or ctx.config.value("execution.max_cycles"),
             item_id=args.item,
             time_limit=args.time_limit or ctx.config.value("execution.time_limit"),
+            workers=args.workers or ctx.config.value("execution.workers"),
         )
     _report(ctx, summary, args.format)
     if summary.error:
@@ -132,15 +140,33 @@ def _sync(ctx: Context, output: str) -> None:
 
 @contextmanager
 def _display(output: str) -> Iterator[Callable[[str, str], None]]:
-    """A live line (item, phase, elapsed) on a terminal; log lines otherwise."""
+    """A live view of every worker's item, phase and elapsed time on a terminal; log lines
+    otherwise. A phase of ``""`` means the item is finished."""
     if output == "json" or os.environ.get("CI") or not sys.stderr.isatty():
-        yield lambda item, phase: log.info("%s: %s", item, phase)
+        yield lambda item, phase: log.info("%s: %s", item, phase) if phase else None
         return
-    started = time.monotonic()
-    with Status("starting", console=console(stderr=True)) as line:
+    started: dict[str, float] = {}
+    phases: dict[str, str] = {}
+    lock = threading.Lock()
+
+    def view() -> Table:
+        table = Table.grid(padding=(0, 2))
+        now = time.monotonic()
+        with lock:
+            for item, phase in phases.items():
+                table.add_row(item, phase, f"{now - started[item]:.0f}s")
+        return table
+
+    with Live(get_renderable=view, console=console(stderr=True), refresh_per_second=4):
 
         def show(item: str, phase: str) -> None:
-            line.update(f"{item}: {phase}  ({time.monotonic() - started:.0f}s)")
+            with lock:
+                if not phase:
+                    phases.pop(item, None)
+                    started.pop(item, None)
+                    return
+                started.setdefault(item, time.monotonic())
+                phases[item] = phase
 
         yield show
 

@@ -40,9 +40,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+# The module, not its names: testrun reads JUnit reports from this package, so importing it
+# first must not need this module finished.
+from .. import testrun
 from ..model import Source, TaskType
 from ..settings import Setting, flag, number, optional_text, text_list
-from ..testrun import TestRunError, TestRunner, detected_command
 from .base import DiscoveryContext, Finding, Scan, SourceError
 from .junit import Case, Outcome, Report, ReportError, read_report
 
@@ -69,10 +71,10 @@ class BrokenTestsError(SourceError):
     """The test command could not start, or ended without a trustworthy report."""
 
 
-def _report(runner: TestRunner, name: str, nodes: Sequence[str] = ()) -> Report:
+def _report(runner: testrun.TestRunner, name: str, nodes: Sequence[str] = ()) -> Report:
     try:
         return runner.report(name, nodes)
-    except TestRunError as error:
+    except testrun.TestRunError as error:
         raise BrokenTestsError(str(error)) from error
 
 
@@ -100,7 +102,9 @@ def _description(case: Case, *, flaky: bool) -> str:
     return "\n\n".join(part for part in (intro, message, block) if part)
 
 
-def _passed_again(runner: TestRunner, failing: Sequence[Case]) -> tuple[set[str], tuple[str, ...]]:
+def _passed_again(
+    runner: testrun.TestRunner, failing: Sequence[Case]
+) -> tuple[set[str], tuple[str, ...]]:
     """The keys of the failing tests that pass when run again, and any warning."""
     nodes = [case.node for case in failing if case.node]
     if not nodes:
@@ -131,7 +135,7 @@ class FailingTests:
         if junit is not None:
             findings = _from_report(context.repo / Path(junit).expanduser(), context.repo)
             return Scan(NAME, findings, seconds=time.monotonic() - started)
-        command = tuple(_option(context, "command")) or detected_command(context.repo)
+        command = tuple(_option(context, "command")) or testrun.detected_command(context.repo)
         if command is None:
             return Scan(NAME, skipped=NOTHING_TO_RUN, seconds=time.monotonic() - started)
         findings, warnings = _from_run(context, command)
@@ -159,7 +163,9 @@ def _from_run(
     context: DiscoveryContext, command: tuple[str, ...]
 ) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
     with _scratch(context) as scratch:
-        runner = TestRunner(command, context.repo, scratch, float(_option(context, "timeout")))
+        runner = testrun.TestRunner(
+            command, context.repo, scratch, float(_option(context, "timeout"))
+        )
         context.observer.progress(NAME, 0, None, "running the tests")
         failing = _report(runner, "first").failing
         flaky: set[str] = set()
