@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping, Sequence
 
 from .chat import ChatSettings, Message, Reply, Role, TokenUsage, ToolCall, ToolSpec
-from .http import Sleep, check_key, endpoint, expect, optional, post_json
+from .http import JsonClient, Sleep, check_key, endpoint, expect, optional
 
 VERSION = "2023-06-01"  # the anthropic-version header: the wire format this module speaks
 # An assistant's tool call whose arguments are not a JSON object is sent back as
@@ -22,35 +22,35 @@ UNPARSED = "unparsed_arguments"
 Block = dict[str, object]
 
 
-class AnthropicClient:
+class AnthropicClient(JsonClient):
     """A model behind Anthropic's messages API."""
 
     def __init__(
         self, settings: ChatSettings, *, key_hint: str = "", sleep: Sleep = time.sleep
     ) -> None:
-        self._settings = settings
-        self._key_hint = key_hint  # where the key came from, e.g. "$ANTHROPIC_API_KEY"
-        self._sleep = sleep
         versioned = settings.base_url.split("?")[0].rstrip("/").endswith("/v1")
-        self._url = endpoint(settings.base_url, "messages" if versioned else "v1/messages")
         key = check_key(settings.api_key, key_hint)
-        self._headers = {"anthropic-version": VERSION} | ({"x-api-key": key} if key else {})
+        super().__init__(
+            settings,
+            url=endpoint(settings.base_url, "messages" if versioned else "v1/messages"),
+            headers={"anthropic-version": VERSION} | ({"x-api-key": key} if key else {}),
+            key_hint=key_hint,
+            sleep=sleep,
+        )
 
     @property
     def name(self) -> str:
         """The backend's name."""
         return "anthropic"
 
-    def send(self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec]) -> Reply:
-        """One message request for the whole conversation so far."""
-        raw = post_json(
-            self._url,
-            request_body(self._settings, system, messages, tools),
-            headers=self._headers,
-            settings=self._settings,
-            key_hint=self._key_hint,
-            sleep=self._sleep,
-        )
+    def body(
+        self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec]
+    ) -> dict[str, object]:
+        """The JSON body of one message request."""
+        return request_body(self._settings, system, messages, tools)
+
+    def parse(self, raw: Mapping[str, object]) -> Reply:
+        """The reply in one message response."""
         return parse_reply(raw, self._url)
 
 

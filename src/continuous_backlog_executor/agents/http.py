@@ -14,14 +14,22 @@ import functools
 import math
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import TypeVar
 
 import httpx
 
-from .chat import ApiError, ChatSettings, RateLimitedError, UnavailableError
+from .chat import (
+    ApiError,
+    ChatSettings,
+    Message,
+    RateLimitedError,
+    Reply,
+    ToolSpec,
+    UnavailableError,
+)
 
 Sleep = Callable[[float], None]
 T = TypeVar("T")
@@ -314,3 +322,46 @@ def _safe_cause(error: BaseException, key: str | None) -> BaseException | None:
 
 def _truncate(text: str) -> str:
     return text if len(text) <= DETAIL_CHARS else f"{text[:DETAIL_CHARS]}... (cut)"
+
+
+class JsonClient:
+    """What both API clients share: one POST of the whole conversation, retried as
+    ``post_json`` does, its answer parsed. A client says where (``url``), with which
+    ``headers``, and how to write the body and read the answer."""
+
+    def __init__(
+        self,
+        settings: ChatSettings,
+        *,
+        url: str,
+        headers: Mapping[str, str],
+        key_hint: str = "",
+        sleep: Sleep = time.sleep,
+    ) -> None:
+        self._settings = settings
+        self._url = url
+        self._headers = dict(headers)
+        self._key_hint = key_hint  # where the key came from, e.g. "$OPENAI_API_KEY"
+        self._sleep = sleep
+
+    def send(self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec]) -> Reply:
+        """One request for the whole conversation so far."""
+        raw = post_json(
+            self._url,
+            self.body(system, messages, tools),
+            headers=self._headers,
+            settings=self._settings,
+            key_hint=self._key_hint,
+            sleep=self._sleep,
+        )
+        return self.parse(raw)
+
+    def body(
+        self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec]
+    ) -> dict[str, object]:
+        """The JSON body of one request, in the API's wire format."""
+        raise NotImplementedError
+
+    def parse(self, raw: Mapping[str, object]) -> Reply:
+        """The reply in ``raw``, the API's decoded answer."""
+        raise NotImplementedError

@@ -15,7 +15,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, TextIO
 
 from .base import AgentError, AgentRequest, AgentRun, Ending, Phase, Usage
@@ -219,21 +219,12 @@ class _Loop:
         return ToolResult(f"answer written ({len(content)} characters)")
 
     def _end(self, ending: Ending, reason: str) -> tuple[Ending, str]:
-        self._log("end", ending=str(ending), reason=reason, usage=_usage_json(self.usage))
+        self._log("end", ending=str(ending), reason=reason, usage=asdict(self.usage))
         return ending, reason
 
     def _log(self, kind: str, **fields: Any) -> None:
         self.out.write(json.dumps({"event": kind, **fields}, ensure_ascii=False) + "\n")
         self.out.flush()
-
-
-def _usage_json(usage: Usage) -> Mapping[str, object]:
-    return {
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "cost_usd": usage.cost_usd,
-        "turns": usage.turns,
-    }
 
 
 def chat_settings(

@@ -13,41 +13,41 @@ import time
 from collections.abc import Mapping, Sequence
 
 from .chat import ChatSettings, Message, Reply, Role, TokenUsage, ToolCall, ToolSpec
-from .http import Sleep, check_key, endpoint, expect, malformed, optional, post_json
+from .http import JsonClient, Sleep, check_key, endpoint, expect, malformed, optional
 
 # The format has no error flag on a tool's result, so a failed tool's text says so itself.
 ERROR_PREFIX = "Error: "
 
 
-class OpenAIClient:
+class OpenAIClient(JsonClient):
     """A model behind an OpenAI-compatible chat completions API."""
 
     def __init__(
         self, settings: ChatSettings, *, key_hint: str = "", sleep: Sleep = time.sleep
     ) -> None:
-        self._settings = settings
-        self._key_hint = key_hint  # where the key came from, e.g. "$OPENAI_API_KEY"
-        self._sleep = sleep
-        self._url = endpoint(settings.base_url, "chat/completions")
         key = check_key(settings.api_key, key_hint)
-        # Local servers (Ollama, vLLM) often need no key: then no Authorization header at all.
-        self._headers = {"Authorization": f"Bearer {key}"} if key else {}
+        super().__init__(
+            settings,
+            url=endpoint(settings.base_url, "chat/completions"),
+            # Local servers (Ollama, vLLM) often need no key: then no Authorization header.
+            headers={"Authorization": f"Bearer {key}"} if key else {},
+            key_hint=key_hint,
+            sleep=sleep,
+        )
 
     @property
     def name(self) -> str:
         """The backend's name."""
         return "openai"
 
-    def send(self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec]) -> Reply:
-        """One chat completion for the whole conversation so far."""
-        raw = post_json(
-            self._url,
-            request_body(self._settings, system, messages, tools),
-            headers=self._headers,
-            settings=self._settings,
-            key_hint=self._key_hint,
-            sleep=self._sleep,
-        )
+    def body(
+        self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec]
+    ) -> dict[str, object]:
+        """The JSON body of one chat completion."""
+        return request_body(self._settings, system, messages, tools)
+
+    def parse(self, raw: Mapping[str, object]) -> Reply:
+        """The reply in one chat completion."""
         return parse_reply(raw, self._url)
 
 

@@ -76,7 +76,13 @@ def run(args: argparse.Namespace, ctx: context_mod.Context) -> int:
     out.print("\n== 1. The plan: ranked by WSJF, with what a run would do ==", markup=False)
     plan.run(argparse.Namespace(**common), demo)
     out.print("\n== 2. The run: discover, then each item through the micro-cycle ==", markup=False)
-    options = {"item": None, "no_discover": False, "time_limit": None, "keep_worktrees": False}
+    options = {
+        "item": None,
+        "no_discover": False,
+        "time_limit": None,
+        "keep_worktrees": False,
+        "workers": None,
+    }
     code = run_command.run(argparse.Namespace(**common, **options), demo)
     out.print("\n== 3. Pull requests (branches in the demo repository) ==", markup=False)
     prs.run(argparse.Namespace(format="table", state="all"), demo)
