@@ -200,6 +200,21 @@ SETTINGS: dict[str, Setting] = {
     "budget.item_cost": Setting(
         optional(number(0.0)), None, "Most USD one item's attempt may cost."
     ),
+    "budget.item_input_tokens": Setting(
+        optional(number(1, whole=True)), None, "Most input tokens one item's attempt may use."
+    ),
+    "budget.item_output_tokens": Setting(
+        optional(number(1, whole=True)), None, "Most output tokens one item's attempt may use."
+    ),
+    "budget.run_turns": Setting(
+        optional(number(1, whole=True)), None, "Most agent turns a whole run may use."
+    ),
+    "budget.run_input_tokens": Setting(
+        optional(number(1, whole=True)), None, "Most input tokens a whole run may use."
+    ),
+    "budget.run_output_tokens": Setting(
+        optional(number(1, whole=True)), None, "Most output tokens a whole run may use."
+    ),
     "budget.run_tokens": Setting(
         optional(number(1, whole=True)), None, "Most tokens (in + out) a whole run may use."
     ),

@@ -79,13 +79,19 @@ class ExecutionSettings:
             env_allow=tuple(cfg.value("execution.env_allow")),
             base_branch=cfg.value("execution.base_branch"),
             escalation=cfg.escalation,
-            item_budget=Budget(
-                cfg.value("budget.item_turns"),
-                cfg.value("budget.item_tokens"),
-                cfg.value("budget.item_cost"),
-            ),
-            run_budget=Budget(None, cfg.value("budget.run_tokens"), cfg.value("budget.run_cost")),
+            item_budget=_budget(cfg, "item"),
+            run_budget=_budget(cfg, "run"),
         )
+
+
+def _budget(cfg: Config, scope: str) -> Budget:
+    return Budget(
+        turns=cfg.value(f"budget.{scope}_turns"),
+        tokens=cfg.value(f"budget.{scope}_tokens"),
+        cost_usd=cfg.value(f"budget.{scope}_cost"),
+        input_tokens=cfg.value(f"budget.{scope}_input_tokens"),
+        output_tokens=cfg.value(f"budget.{scope}_output_tokens"),
+    )
 
 
 @dataclass

@@ -75,14 +75,21 @@ class Budget:
     turns: int | None = None
     tokens: int | None = None  # input and output together
     cost_usd: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
 
     def exceeded(self, used: Usage) -> str | None:
         """Which limit ``used`` reached, as a phrase, or ``None``."""
-        if self.turns is not None and used.turns >= self.turns:
-            return f"{used.turns} of {self.turns} turns used"
         tokens = used.input_tokens + used.output_tokens
-        if self.tokens is not None and tokens >= self.tokens:
-            return f"{tokens:,} of {self.tokens:,} tokens used"
+        checks = (
+            (self.turns, used.turns, "turns used"),
+            (self.tokens, tokens, "tokens used"),
+            (self.input_tokens, used.input_tokens, "input tokens used"),
+            (self.output_tokens, used.output_tokens, "output tokens used"),
+        )
+        for limit, count, what in checks:
+            if limit is not None and count >= limit:
+                return f"{count:,} of {limit:,} {what}"
         if self.cost_usd is not None and (used.cost_usd or 0.0) >= self.cost_usd:
             return f"${used.cost_usd or 0.0:.4f} of ${self.cost_usd:.4f} spent"
         return None
@@ -91,9 +98,11 @@ class Budget:
         """What is left of this budget after ``used`` (never below zero)."""
         tokens = used.input_tokens + used.output_tokens
         return Budget(
-            None if self.turns is None else max(0, self.turns - used.turns),
-            None if self.tokens is None else max(0, self.tokens - tokens),
+            _left(self.turns, used.turns),
+            _left(self.tokens, tokens),
             None if self.cost_usd is None else max(0.0, self.cost_usd - (used.cost_usd or 0.0)),
+            _left(self.input_tokens, used.input_tokens),
+            _left(self.output_tokens, used.output_tokens),
         )
 
     def tighter(self, other: Budget) -> Budget:
@@ -102,7 +111,13 @@ class Budget:
             _smaller(self.turns, other.turns),
             _smaller(self.tokens, other.tokens),
             _smaller(self.cost_usd, other.cost_usd),
+            _smaller(self.input_tokens, other.input_tokens),
+            _smaller(self.output_tokens, other.output_tokens),
         )
+
+
+def _left(limit: int | None, used: int) -> int | None:
+    return None if limit is None else max(0, limit - used)
 
 
 def _smaller(a: _N | None, b: _N | None) -> _N | None:
