@@ -174,6 +174,9 @@ def _new_item(finding: Finding, item_id: str, now: datetime) -> BacklogItem:
         links=list(finding.links),
         labels=list(finding.labels),
         source=_pinned(finding),
+        acceptance_criteria=list(finding.acceptance_criteria),
+        impact=finding.impact,
+        time_criticality=finding.time_criticality,
     )
 
 

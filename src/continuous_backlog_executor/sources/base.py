@@ -37,6 +37,11 @@ class Finding:
     created_at: datetime | None = None  # when the problem appeared, if known (e.g. git blame)
     labels: tuple[str, ...] = ()
     links: tuple[str, ...] = ()
+    # What the finding itself says, given to a new item only (people's later edits win):
+    # criteria from an issue's task list, impact and urgency from its labels.
+    acceptance_criteria: tuple[str, ...] = ()
+    impact: int | None = None
+    time_criticality: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
