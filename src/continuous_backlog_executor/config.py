@@ -330,13 +330,21 @@ class Config:
     def source_options(self, name: str) -> dict[str, Any]:
         """The settings of discovery source ``name``, by their short names."""
         prefix = f"sources.{name}."
-        return {k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix)}
+        options = {k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix)}
+        if name.startswith("github_"):
+            # The GitHub sources use the original ``github`` section too.
+            options["api_url"] = self.values["github.apiUrl"]
+            options["token_env"] = self.values["github.tokenEnv"]
+            options["repos"] = options.get("repos") or self.values["github.reposToScan"]
+        return options
 
     def source_enabled(self, name: str) -> bool:
         """Whether source ``name`` runs by default (the original ``analyzer`` switches count)."""
         enabled = bool(self.values[f"sources.{name}.enabled"])
         if name == "comments":
             enabled = enabled and bool(self.values["analyzer.scanForTodos"])
+        if name == "github_issues":
+            enabled = enabled and bool(self.values["analyzer.scanOpenIssues"])
         return enabled
 
     @property

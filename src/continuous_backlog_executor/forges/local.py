@@ -22,7 +22,7 @@ from ..files import atomic_write, remove_leftovers
 from ..git import git
 from ..model import as_utc, utcnow
 from ..store import StateStore
-from .base import ForgeError, PullRequest, PullState
+from .base import ForgeError, PullRequest, PullState, PullStatus
 
 LOCK_TIMEOUT = 30.0
 IDENTITY = {"user.name": "backlog", "user.email": "backlog@localhost"}
@@ -92,6 +92,13 @@ class LocalForge:
                 pr, state=PullState.MERGED, head=head, merged_at=self.clock(), merge_commit=commit
             )
             return self._save(merged)
+
+    def status(self, key: str) -> PullStatus:
+        """The pull request ``key``; a local forge has no reviews or checks."""
+        pr = self.find(key)
+        if pr is None:
+            raise ForgeError(f"no pull request {key!r}; `backlog prs` lists them")
+        return PullStatus(pr)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:

@@ -4,8 +4,8 @@ Pure: no HTTP here. Only authors ``TrustRules`` trusts give work; everything els
 ``Untrusted``, to be listed and skipped. Issue and comment text is kept as inert data (see
 ``text``): it is never run, and the prompt quotes it between the untrusted-data markers.
 
-An issue's finding is identified by ``owner/repo#number`` (origin kind ``github-issues``), a
-review comment's by ``owner/repo!pr/cID`` (kind ``github-reviews``). Its labels are the GitHub
+An issue's finding is identified by ``owner/repo#number`` (origin kind ``github_issues``), a
+review comment's by ``owner/repo!pr/cID`` (kind ``github_reviews``). Its labels are the GitHub
 labels prefixed with ``gh:``, so they never collide with the engine's own (``sliced``).
 """
 
@@ -23,8 +23,8 @@ from . import text as github_text
 from .labels import LabelRules
 from .trust import TrustRules
 
-ISSUES = "github-issues"
-REVIEWS = "github-reviews"
+ISSUES = "github_issues"
+REVIEWS = "github_reviews"
 TITLE_LIMIT = 200
 LABEL_PREFIX = "gh:"
 OWN_PR_URGENCY = 8  # a review on the engine's own pull request holds up its merge

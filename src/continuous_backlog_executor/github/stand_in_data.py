@@ -73,6 +73,12 @@ class Repo:
     def full_name(self) -> str:
         return f"{self.owner}/{self.name}"
 
+    def association(self, login: str) -> str:
+        """How GitHub relates ``login`` to this repository (``author_association``)."""
+        if login == self.owner:
+            return "OWNER"
+        return "COLLABORATOR" if login in self.collaborators else "NONE"
+
     def branch_sha(self, branch: str) -> str | None:
         """The commit ``branch`` points at in the bare remote, if it exists."""
         return git.resolve_commit(self.git_dir, f"refs/heads/{branch}")
@@ -159,6 +165,7 @@ class GitHubData:
         with self.lock:
             thread = repo.threads[number]
             comment = self._note(user, body, f"{self.html(repo, thread)}#issuecomment")
+            comment["author_association"] = repo.association(user)
             thread.comments.append(comment)
             thread.updated_at = comment["created_at"]
             return comment
@@ -203,6 +210,7 @@ class GitHubData:
         with self.lock:
             pull = self._pull(repo, number)
             comment = self._note(user, body, f"{self.html(repo, repo.threads[number])}#discussion")
+            comment["author_association"] = repo.association(user)
             comment |= {"path": path, "line": line, "commit_id": pull.head_sha}
             if in_reply_to is not None:
                 comment["in_reply_to_id"] = in_reply_to
@@ -285,6 +293,7 @@ class GitHubData:
             "title": thread.title,
             "body": thread.body,
             "user": {"login": thread.user},
+            "author_association": repo.association(thread.user),
             "labels": [{"name": label} for label in thread.labels],
             "state": thread.state,
             "comments": len(thread.comments),

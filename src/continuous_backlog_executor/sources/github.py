@@ -1,0 +1,179 @@
+"""GitHub as discovery sources: open issues (``github_issues``) and review comments on open pull
+requests (``github_reviews``), of the repository's own GitHub repository (its ``origin``) and
+every repository in ``github.reposToScan``.
+
+Only work from trusted authors becomes an item (see ``github.trust``); the rest is listed as
+skipped, with why. Issue and comment text is data: it is cleaned, capped and only ever quoted
+between the untrusted-data markers of a prompt. Without a token in ``github.tokenEnv``'s
+variable both sources say they are skipped and why, and everything else works as before.
+
+GitHub's REST API does not say whether a review thread is resolved; a top-level review comment
+on an open pull request counts as open, and one on an outdated diff (no ``position`` any more)
+as settled.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .. import git
+from ..errors import ConfigError
+from ..github.client import DEFAULT_API_URL, GitHubClient, GitHubSettings
+from ..github.errors import GitHubError
+from ..github.items import (
+    REVIEWS,
+    Untrusted,
+    is_own,
+    issue_finding,
+    own_first,
+    review_comment_finding,
+)
+from ..github.labels import LabelRules
+from ..github.trust import MODES, TrustRules
+from ..settings import Setting, choice, number, optional_text, text_list
+from .base import DiscoveryContext, Finding, Scan, SourceError
+
+ISSUES = "github_issues"
+_GITHUB_REMOTE = re.compile(
+    r"^(?:https?://[^/]+/|ssh://git@[^/]+/|git@[^:]+:)(?P<repo>[\w.-]+/[\w.-]+?)(?:\.git)?/?$"
+)
+
+_COMMON: dict[str, Setting] = {
+    "repos": Setting(
+        text_list, (), "owner/name repositories besides origin's (default: github.reposToScan)."
+    ),
+    "trust": Setting(
+        choice(*MODES), "collaborators", "Whose work is trusted: collaborators, allow-list, label."
+    ),
+    "allow_users": Setting(text_list, (), "GitHub logins trusted whatever the trust mode."),
+    "required_label": Setting(
+        optional_text, None, "A label a maintainer puts on issues to trust them."
+    ),
+    "limit": Setting(
+        number(1, whole=True), 500, "Most issues or pull requests read per repository."
+    ),
+}
+
+
+# Reads one repository: its findings, and the untrusted work it skipped.
+Collector = Callable[
+    [GitHubClient, str, DiscoveryContext, TrustRules], Iterator[Finding | Untrusted]
+]
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One of the two GitHub sources (module docstring)."""
+
+    name: str
+    description: str
+    options: Mapping[str, Setting]
+    collect: Callable[
+        [GitHubClient, str, DiscoveryContext, TrustRules], Iterator[Finding | Untrusted]
+    ]
+
+    def discover(self, context: DiscoveryContext) -> Scan:
+        """Read every repository's issues or review comments."""
+        options = context.options
+        token_env = str(options.get("token_env") or "GITHUB_TOKEN")
+        if not os.environ.get(token_env):
+            return Scan(
+                self.name, skipped=f"no GitHub token in ${token_env}; set it to read GitHub"
+            )
+        repos = _repositories(context)
+        if not repos:
+            return Scan(
+                self.name,
+                skipped="origin is not on GitHub and github.reposToScan is empty",
+            )
+        settings = GitHubSettings.from_env(
+            os.environ, api_url=str(options.get("api_url") or DEFAULT_API_URL), token_env=token_env
+        )
+        trust = _trust(options)
+        findings: list[Finding] = []
+        warnings: list[str] = []
+        try:
+            with GitHubClient(settings, cache=context.state.folder("github-cache")) as client:
+                for number, repo in enumerate(repos):
+                    context.observer.progress(self.name, number, len(repos), repo)
+                    for found in self.collect(client, repo, context, trust):
+                        if isinstance(found, Untrusted):
+                            warnings.append(str(found))
+                        else:
+                            findings.append(found)
+        except GitHubError as error:
+            raise SourceError(f"{self.name}: {error}") from error
+        return Scan(self.name, tuple(findings), tuple(warnings))
+
+
+def _issues(
+    client: GitHubClient, repo: str, context: DiscoveryContext, trust: TrustRules
+) -> Iterator[Finding | Untrusted]:
+    rules = LabelRules()
+    limit = int(context.options.get("limit") or 500)
+    for issue in client.paginate(f"/repos/{repo}/issues", {"state": "open"}, limit=limit):
+        if "pull_request" in issue:
+            continue
+        comments = list(
+            client.paginate(f"/repos/{repo}/issues/{issue['number']}/comments", limit=100)
+        ) if issue.get("comments") else []  # fmt: skip
+        found = issue_finding(repo, issue, comments, rules, trust)
+        if found is not None:
+            yield found
+
+
+def _reviews(
+    client: GitHubClient, repo: str, context: DiscoveryContext, trust: TrustRules
+) -> Iterator[Finding | Untrusted]:
+    limit = int(context.options.get("limit") or 500)
+    pulls = own_first(client.paginate(f"/repos/{repo}/pulls", {"state": "open"}, limit=limit))
+    for pull in pulls:
+        own = is_own(pull)
+        for comment in client.paginate(f"/repos/{repo}/pulls/{pull['number']}/comments"):
+            if "position" in comment and comment["position"] is None:
+                continue  # on an outdated diff: the code it was about has changed
+            found = review_comment_finding(repo, pull, comment, trust, own_pr=own)
+            if found is not None:
+                yield found
+
+
+def _trust(options: Mapping[str, Any]) -> TrustRules:
+    try:
+        return TrustRules.from_config(
+            {
+                "mode": options.get("trust") or "collaborators",
+                "allow_users": list(options.get("allow_users") or ()),
+                "required_label": options.get("required_label"),
+            }
+        )
+    except ConfigError as error:
+        raise SourceError(f"sources.github: {error}") from error
+
+
+def _repositories(context: DiscoveryContext) -> list[str]:
+    """origin's owner/name when it is a GitHub remote, then the configured ones, no repeats."""
+    found = []
+    origin = git.git("remote", "get-url", "origin", cwd=context.repo, check=False)
+    match = _GITHUB_REMOTE.match(origin.stdout.strip()) if origin.ok else None
+    if match:
+        found.append(match.group("repo"))
+    found += [str(repo) for repo in context.options.get("repos") or ()]
+    return list(dict.fromkeys(found))
+
+
+ISSUES_SOURCE = _Source(
+    ISSUES,
+    "open GitHub issues from trusted authors, labels mapped to type, impact and urgency",
+    _COMMON,
+    _issues,
+)
+REVIEWS_SOURCE = _Source(
+    REVIEWS,
+    "review comments on open pull requests (the engine's own first) as follow-up items",
+    _COMMON,
+    _reviews,
+)
