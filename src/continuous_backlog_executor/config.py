@@ -145,6 +145,11 @@ SETTINGS: dict[str, Setting] = {
     "execution.auto_merge": Setting(
         flag, False, "Merge an item's pull request when no escalation rule applies to it."
     ),
+    "execution.max_review_rounds": Setting(
+        number(0, whole=True),
+        3,
+        "Times a pull request's requested changes or failing checks send its item back to work.",
+    ),
     "execution.forge": Setting(text, "local", "Where pull requests are opened: local."),
     "execution.env_allow": Setting(
         text_list,

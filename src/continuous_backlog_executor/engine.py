@@ -25,6 +25,7 @@ from .evidence import Outcome, Receipt
 from .execution import ExecutionSettings, Stop, Tools
 from .executor import Attempt
 from .files import atomic_write
+from .follow import Followed, follow
 from .forges.base import Forge, ForgeError
 from .lease import Leases
 from .lifecycle import allowed
@@ -61,6 +62,7 @@ class RunSummary:
 
     processed: list[Processed] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
+    followed: list[Followed] = field(default_factory=list)  # pull requests that moved on
     stopped_because: str = ""
     error: str | None = None  # the run stopped on an error (the model API refused): exit 1
 
@@ -100,6 +102,9 @@ class Engine:
         """Process items until none is actionable, ``max_cycles`` were processed, or time's up;
         ``workers`` items at once, each in its own worktree."""
         summary = RunSummary(recovered=self.recover())
+        summary.followed = follow(
+            self.ctx.store, self.ctx.state, self.tools.forge, self.settings, actor=self.ctx.actor
+        )
         dispatcher = Dispatcher(
             summary,
             Limits(max_cycles, item_id, time_limit),

@@ -46,6 +46,7 @@ class ExecutionSettings:
     slice_size_threshold: int = 5
     keep_worktrees: bool = False
     auto_merge: bool = False
+    max_review_rounds: int = 3  # changes requested or failing checks on a pull request
     env_allow: tuple[str, ...] = ()
     base_branch: str | None = None
     escalation: EscalationSettings = field(default_factory=EscalationSettings)
@@ -76,6 +77,7 @@ class ExecutionSettings:
             slice_size_threshold=int(cfg.value("execution.slice_size_threshold")),
             keep_worktrees=bool(cfg.value("execution.keep_worktrees")),
             auto_merge=bool(cfg.value("execution.auto_merge")),
+            max_review_rounds=int(cfg.value("execution.max_review_rounds")),
             env_allow=tuple(cfg.value("execution.env_allow")),
             base_branch=cfg.value("execution.base_branch"),
             escalation=cfg.escalation,
@@ -106,6 +108,11 @@ class Progress:
     verified: bool = False  # refactor, security, docs and CI passed on the green commit
     partial: str | None = None  # a budget-stopped attempt's work, committed on top of the branch
     checked: bool = False  # the pre-PR escalation checks were approved or found nothing
+    # What the pull request's reviewers or failing checks asked for, to address before it is
+    # updated; the review rounds so far; the reviews and checks already handled.
+    feedback: str | None = None
+    rounds: int = 0
+    handled: list[str] = field(default_factory=list)
 
     @classmethod
     def read(cls, path: Path) -> Progress | None:

@@ -12,6 +12,7 @@ receipt in the state store.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -50,6 +51,8 @@ class Attempt(Session):
             self.base_report = self._base_tests()
             if self.progress.red_commit is None:
                 self._red()
+        elif self.progress.feedback:
+            self._address_feedback()
         evidence = ""
         while True:
             if self.progress.green_commit is None:
@@ -98,6 +101,32 @@ class Attempt(Session):
             evidence = evidence_of(result)
             self._give_up_if_last(number, result, ran)
             self._reset(red_commit)
+
+    def _address_feedback(self) -> None:
+        """A review round: the agent changes the code on top of the branch as the pull
+        request's feedback asks; the green checks hold as before (tests unchanged since red,
+        the red tests pass, nothing that passed on the base fails), and it must change
+        something."""
+        self.base_report = self._base_tests()
+        red_commit = self.progress.red_commit or self.wt.base_sha
+        start = git_mod.head(self.wt.path)
+        evidence = ""
+        for number in range(1, self.s.max_tries + 1):
+            ran = self._agent(Phase.GREEN, number, evidence)
+            if not worktree.changed_files(self.wt.path, start) and self._outside() is None:
+                result = gates.GateResult("review", False, "no change: the agent changed no file")
+            else:
+                result = self._green_checks(red_commit, "review")
+            self._record(result, number, ran)
+            if result.passed:
+                self._commit(f"{_verb(self.item)}: address review of {self.item.title}")
+                self.progress.feedback = None
+                self.progress.verified = self.progress.checked = False
+                self._save_progress()
+                return
+            evidence = evidence_of(result)
+            self._give_up_if_last(number, result, ran)
+            self._reset(start)
 
     def _back_to_red(self) -> None:
         self._reset(self.progress.red_commit or self.wt.base_sha)
@@ -223,7 +252,7 @@ class Attempt(Session):
             branch=self.wt.branch,
             base=self.wt.base,
             title=f"{self.item.id}: {self.item.title}",
-            body=self.receipt.markdown(),
+            body=self.receipt.markdown() + closes(self.item),
         )
         self.receipt.add(Step("pull request", 1, True, f"opened {pull.url}"))
         return pull
@@ -261,3 +290,14 @@ def _verb(item: BacklogItem) -> str:
     return {TaskType.BUG: "fix", TaskType.DOC: "docs", TaskType.REFACTOR: "refactor"}.get(
         item.task_type, "feat"
     )
+
+
+_ISSUE_URL = re.compile(r"^https?://[^/]+/(?P<repo>[^/]+/[^/]+)/issues/(?P<number>\d+)$")
+
+
+def closes(item: BacklogItem) -> str:
+    """``Fixes owner/name#N`` for the GitHub issue the item came from, so merging its pull
+    request closes the issue; ``""`` for any other item."""
+    url = item.source.url if item.source and item.source.kind == "github_issues" else None
+    match = _ISSUE_URL.match(url or "")
+    return f"\nFixes {match['repo']}#{match['number']}\n" if match else ""

@@ -65,6 +65,7 @@ class PromptContext:
     earlier: str = ""  # evidence of the previous failed try of this phase
     earlier_attempt: str = ""  # how the item's previous attempt (an earlier run) ended
     red_tests: Sequence[str] = ()
+    feedback: str = ""  # what the pull request's reviewers or checks asked for
 
 
 def render(item: BacklogItem, phase: Phase, context: PromptContext) -> str:
@@ -88,6 +89,14 @@ def render(item: BacklogItem, phase: Phase, context: PromptContext) -> str:
     ]
     if context.red_tests:
         parts += ["", "The tests that must pass: " + ", ".join(context.red_tests)]
+    if context.feedback:
+        parts += [
+            "",
+            "The pull request for this item got feedback; change the code to address it:",
+            "<<<BEGIN FEEDBACK (data)",
+            _clean(context.feedback),
+            "END FEEDBACK>>>",
+        ]
     if context.earlier_attempt and not context.earlier:
         parts += [
             "",

@@ -90,6 +90,7 @@ class Session:
             docs_patterns=self.s.docs_patterns,
             earlier=evidence,
             earlier_attempt=self.earlier_attempt,
+            feedback=(self.progress.feedback or "") if phase is Phase.GREEN else "",
             red_tests=self.progress.red_tests if phase is not Phase.RED else (),
         )
         prompt = render(self.item, phase, context)

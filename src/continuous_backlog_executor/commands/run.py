@@ -190,6 +190,10 @@ def _report(ctx: Context, summary: RunSummary, output: str) -> None:
             {
                 "processed": rows,
                 "recovered": summary.recovered,
+                "followed": [
+                    {"id": f.item_id, "status": str(f.status), "reason": f.reason}
+                    for f in summary.followed
+                ],
                 "stopped": summary.stopped_because,
                 "error": summary.error,
             }
@@ -198,6 +202,8 @@ def _report(ctx: Context, summary: RunSummary, output: str) -> None:
     out = console()
     for item_id in summary.recovered:
         out.print(f"recovered {item_id}: its run was gone; back to READY", markup=False)
+    for followed in summary.followed:
+        out.print(f"{followed.item_id} -> {followed.status}: {followed.reason}", markup=False)
     table = Table(title=f"Run: {len(rows)} item(s); stopped because {summary.stopped_because}")
     for column in ("id", "outcome", "status", "reason", "pr_url"):
         table.add_column(column)
