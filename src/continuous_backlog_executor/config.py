@@ -98,6 +98,17 @@ SETTINGS: dict[str, Setting] = {
     "github.reposToScan": Setting(text_list, (), "Repositories to gather into one backlog."),
     "github.apiUrl": Setting(text, "https://api.github.com", "GitHub API base URL (Enterprise)."),
     "github.tokenEnv": Setting(text, "GITHUB_TOKEN", "Environment variable holding the token."),
+    "github.repo": Setting(
+        optional_text, None, "owner/name pull requests go to (default: origin's repository)."
+    ),
+    "github.fork": Setting(
+        optional_text, None, "owner/name of a fork to push branches to (default: none)."
+    ),
+    "github.pushUrl": Setting(
+        optional_text, None, "Git URL to push branches to (default: the repository's or fork's)."
+    ),
+    "github.draft": Setting(flag, True, "Open pull requests as drafts."),
+    "github.labels": Setting(text_list, ("backlog",), "Labels put on the pull requests."),
     "analyzer.scanForTodos": Setting(flag, True, "Discover TODO/FIXME comments."),
     "analyzer.scanOpenIssues": Setting(flag, True, "Discover open GitHub issues."),
     "execution.slice_size_threshold": Setting(
@@ -150,7 +161,7 @@ SETTINGS: dict[str, Setting] = {
         3,
         "Times a pull request's requested changes or failing checks send its item back to work.",
     ),
-    "execution.forge": Setting(text, "local", "Where pull requests are opened: local."),
+    "execution.forge": Setting(text, "local", "Where pull requests are opened: local or github."),
     "execution.env_allow": Setting(
         text_list,
         (),

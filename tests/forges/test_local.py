@@ -149,8 +149,8 @@ def test_make_forge_knows_the_local_forge_and_lists_valid_names(repo: Path) -> N
     state = StateStore(repo.parent / "state")
 
     assert isinstance(make_forge("local", repo=repo, state=state), LocalForge)
-    assert FORGE_TYPES == ("local",)
-    with pytest.raises(ForgeError, match=r"unknown forge 'gitlab'; use one of: local"):
+    assert FORGE_TYPES == ("github", "local")
+    with pytest.raises(ForgeError, match=r"unknown forge 'gitlab'; use one of: github, local"):
         make_forge("gitlab", repo=repo, state=state)
 
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..github.client import GitHubClient, GitHubSettings
+from ..github.remote import origin_repo
 from ..store import StateStore
 from .base import Forge, ForgeError
+from .github import GitHubForge
 from .local import LocalForge
 
 if TYPE_CHECKING:
     from ..context import Context
 
-FORGE_TYPES = ("local",)
+FORGE_TYPES = ("github", "local")
 
 
 def make_forge(name: str, *, repo: Path, state: StateStore) -> Forge:
@@ -24,4 +28,47 @@ def make_forge(name: str, *, repo: Path, state: StateStore) -> Forge:
 
 def configured(ctx: Context) -> Forge:
     """The forge the configuration names (``execution.forge``) for the context's repository."""
-    return make_forge(ctx.config.value("execution.forge"), repo=ctx.repo, state=ctx.state)
+    name = ctx.config.value("execution.forge")
+    if name == "github":
+        return _github(ctx)
+    return make_forge(name, repo=ctx.repo, state=ctx.state)
+
+
+def _github(ctx: Context) -> Forge:
+    """The GitHub forge: pull requests on ``github.repo`` (default: origin's repository)."""
+    value = ctx.config.value
+    token_env = str(value("github.tokenEnv"))
+    if not os.environ.get(token_env):
+        raise ForgeError(
+            f"execution.forge is github, which needs a token: set ${token_env} (or name "
+            "another variable in github.tokenEnv), or use execution.forge local"
+        )
+    target = value("github.repo") or origin_repo(ctx.repo)
+    if not target:
+        raise ForgeError(
+            "execution.forge is github, but origin is not a GitHub repository; set github.repo "
+            "to the owner/name pull requests go to"
+        )
+    fork = value("github.fork")
+    push_url = value("github.pushUrl") or _https_url(value("github.apiUrl"), fork or target)
+    settings = GitHubSettings.from_env(
+        os.environ, api_url=str(value("github.apiUrl")), token_env=token_env
+    )
+    client = GitHubClient(settings, cache=ctx.state.folder("github-cache"))
+    return GitHubForge(
+        ctx.repo,
+        ctx.state,
+        client,
+        target=str(target),
+        push_url=str(push_url),
+        head_owner=str(fork).split("/")[0] if fork else None,
+        draft=bool(value("github.draft")),
+        labels=tuple(value("github.labels")),
+        token_env=token_env,
+    )
+
+
+def _https_url(api_url: str, repo: str) -> str:
+    """``https://github.com/owner/name.git``, or the Enterprise host's."""
+    host = "github.com" if "api.github.com" in api_url else api_url.split("/")[2]
+    return f"https://{host}/{repo}.git"

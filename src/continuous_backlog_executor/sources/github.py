@@ -15,12 +15,10 @@ as settled.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .. import git
 from ..errors import ConfigError
 from ..github.client import DEFAULT_API_URL, GitHubClient, GitHubSettings
 from ..github.errors import GitHubError
@@ -33,14 +31,12 @@ from ..github.items import (
     review_comment_finding,
 )
 from ..github.labels import LabelRules
+from ..github.remote import origin_repo
 from ..github.trust import MODES, TrustRules
 from ..settings import Setting, choice, number, optional_text, text_list
 from .base import DiscoveryContext, Finding, Scan, SourceError
 
 ISSUES = "github_issues"
-_GITHUB_REMOTE = re.compile(
-    r"^(?:https?://[^/]+/|ssh://git@[^/]+/|git@[^:]+:)(?P<repo>[\w.-]+/[\w.-]+?)(?:\.git)?/?$"
-)
 
 _COMMON: dict[str, Setting] = {
     "repos": Setting(
@@ -156,11 +152,8 @@ def _trust(options: Mapping[str, Any]) -> TrustRules:
 
 def _repositories(context: DiscoveryContext) -> list[str]:
     """origin's owner/name when it is a GitHub remote, then the configured ones, no repeats."""
-    found = []
-    origin = git.git("remote", "get-url", "origin", cwd=context.repo, check=False)
-    match = _GITHUB_REMOTE.match(origin.stdout.strip()) if origin.ok else None
-    if match:
-        found.append(match.group("repo"))
+    origin = origin_repo(context.repo)
+    found = [origin] if origin else []
     found += [str(repo) for repo in context.options.get("repos") or ()]
     return list(dict.fromkeys(found))
 
