@@ -6,6 +6,7 @@ their options without importing the configuration loader.
 
 from __future__ import annotations
 
+import json
 import math
 import shlex
 from collections.abc import Callable
@@ -96,6 +97,18 @@ def command(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise BadValueError(f"must be a list of arguments, not {value!r}")
     return tuple(value)
+
+
+def json_object(value: object) -> dict[str, Any]:
+    """A mapping: a JSON object in the configuration file, or its JSON text (``--set``)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as error:
+            raise BadValueError(f"is not a JSON object ({error})") from None
+    if not isinstance(value, dict):
+        raise BadValueError(f"must be a JSON object, not {value!r}")
+    return value
 
 
 def choice(*options: str) -> Callable[[object], str]:

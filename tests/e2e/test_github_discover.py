@@ -138,3 +138,20 @@ def test_without_a_token_the_github_sources_say_they_are_skipped(
     report = json.loads(outcome.out)
     text = json.dumps(report)
     assert "no GitHub token in $GITHUB_TOKEN" in text
+
+
+def test_label_rules_are_configurable_and_a_closed_issue_closes_its_item(
+    repo: Path, run_cli: RunCli, github: GitHubStandIn
+) -> None:
+    issue = github.add_issue("acme", "widgets", "Slow export", labels=["sla"], user="alice")
+    rules = json.dumps({"types": {"sla": "Performance"}, "urgency": {"sla": 13}})
+
+    assert discover(run_cli, github, "--set", f"sources.github_issues.labels={rules}").code == 0
+
+    item = backlog(repo)["Slow export"]
+    assert (item["task_type"], item["time_criticality"]) == ("Performance", 13)
+
+    github.close_issue("acme", "widgets", int(issue["number"]))
+    assert discover(run_cli, github).code == 0
+
+    assert backlog(repo)["Slow export"]["status"] == "DONE"

@@ -33,7 +33,7 @@ from ..github.items import (
 from ..github.labels import LabelRules
 from ..github.remote import origin_repo
 from ..github.trust import MODES, TrustRules
-from ..settings import Setting, choice, number, optional_text, text_list
+from ..settings import Setting, choice, json_object, number, optional_text, text_list
 from .base import DiscoveryContext, Finding, Scan, SourceError
 
 ISSUES = "github_issues"
@@ -48,6 +48,11 @@ _COMMON: dict[str, Setting] = {
     "allow_users": Setting(text_list, (), "GitHub logins trusted whatever the trust mode."),
     "required_label": Setting(
         optional_text, None, "A label a maintainer puts on issues to trust them."
+    ),
+    "labels": Setting(
+        json_object,
+        {},
+        'Label rules over the defaults: {"types": {...}, "impact": {...}, "urgency": {...}}.',
     ),
     "limit": Setting(
         number(1, whole=True), 500, "Most issues or pull requests read per repository."
@@ -109,7 +114,12 @@ class _Source:
 def _issues(
     client: GitHubClient, repo: str, context: DiscoveryContext, trust: TrustRules
 ) -> Iterator[Finding | Untrusted]:
-    rules = LabelRules()
+    try:
+        rules = LabelRules.from_config(
+            context.options.get("labels") or {}, where=f"sources.{ISSUES}.labels"
+        )
+    except ConfigError as error:
+        raise SourceError(str(error)) from error
     limit = int(context.options.get("limit") or 500)
     for issue in client.paginate(f"/repos/{repo}/issues", {"state": "open"}, limit=limit):
         if "pull_request" in issue:
@@ -167,6 +177,6 @@ ISSUES_SOURCE = _Source(
 REVIEWS_SOURCE = _Source(
     REVIEWS,
     "review comments on open pull requests (the engine's own first) as follow-up items",
-    _COMMON,
+    {key: setting for key, setting in _COMMON.items() if key != "labels"},
     _reviews,
 )
