@@ -155,3 +155,22 @@ def test_label_rules_are_configurable_and_a_closed_issue_closes_its_item(
     assert discover(run_cli, github).code == 0
 
     assert backlog(repo)["Slow export"]["status"] == "DONE"
+
+
+def test_list_narrows_the_portfolio_to_a_repository(
+    repo: Path, run_cli: RunCli, github: GitHubStandIn
+) -> None:
+    github.add_repo("acme", "gadgets", collaborators={"alice": "write"})
+    github.add_issue("acme", "widgets", "Widget bug", labels=["bug"], user="alice")
+    github.add_issue("acme", "gadgets", "Gadget bug", labels=["bug"], user="alice")
+    run_cli("add", "--title", "A local chore")
+    assert discover(run_cli, github, "--set", "github.reposToScan=acme/gadgets").code == 0
+
+    def titles(pattern: str) -> list[str]:
+        shown = run_cli("list", "--repo-filter", pattern, "--format", "json")
+        assert shown.code == 0, shown.err
+        return sorted(str(row["title"]) for row in json.loads(shown.out))
+
+    assert titles("acme/gadgets") == ["Gadget bug"]
+    assert titles("acme/*") == ["Gadget bug", "Widget bug"]
+    assert titles("local") == ["A local chore"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import fnmatch
 
 from ..context import Context
+from ..github.remote import item_repository
 from ..model import FINISHED_STATUSES
 from ..output import console, item_json, print_json, print_table, ranked_table
 from . import _options
@@ -30,6 +32,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--type", action="append", type=_options.task_type, metavar="TYPE", help="only this type"
+    )
+    parser.add_argument(
+        "--repo-filter",
+        metavar="PATTERN",
+        help="only items of these repositories (owner/name, globs allowed; 'local' for this one)",
     )
     parser.add_argument("--limit", type=_options.positive, metavar="N", help="show the top N")
     _options.add_format(parser)
@@ -57,6 +64,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             else args.all or entry.item.status not in FINISHED_STATUSES
         )
         and (not args.type or entry.item.task_type in args.type)
+        and (
+            not args.repo_filter
+            or fnmatch.fnmatchcase(item_repository(entry.item) or "local", args.repo_filter)
+        )
     ][: args.limit]
     if args.format == "json":
         print_json([item_json(entry.item, entry.score) for entry in shown])
