@@ -27,6 +27,7 @@ from .executor import Attempt
 from .files import atomic_write
 from .follow import Followed, follow
 from .forges.base import Forge, ForgeError
+from .github.remote import origin_repo
 from .lease import Leases
 from .lifecycle import allowed
 from .model import BacklogItem, TaskStatus, utcnow
@@ -88,6 +89,7 @@ class Engine:
         )
         self.base = worktree.base_branch(ctx.repo, settings.base_branch)
         self.halted: str | None = None  # why the run must stop, when an item's attempt says so
+        self.home = ctx.config.value("github.repo") or origin_repo(ctx.repo)
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -143,6 +145,7 @@ class Engine:
                 r.score,
                 escalation=self.settings.escalation,
                 slice_size_threshold=self.settings.slice_size_threshold,
+                home=self.home,
             )
             for r in ranked
         ]

@@ -193,6 +193,18 @@ class Decision:
         return self.action in (Action.REFINE, Action.SLICE, Action.EXECUTE)
 
 
+def _not_here(item: BacklogItem, home: str | None) -> str | None:
+    """Why a run here leaves ``item`` alone, or ``None`` when it may work on it."""
+    if item.status not in WORKABLE:
+        return _skip_reason(item)
+    elsewhere = item_repository(item)
+    if elsewhere is not None and elsewhere != home:
+        return f"belongs to {elsewhere}; run the engine in a clone of it to work on it"
+    if SLICED in item.labels:
+        return "split into slices; done when they are"
+    return None
+
+
 def _skip_reason(item: BacklogItem) -> str:
     if item.status is TaskStatus.BLOCKED:
         return f"blocked: {item.blocked_reason or 'no reason recorded'}"
@@ -203,18 +215,30 @@ def _skip_reason(item: BacklogItem) -> str:
     return f"finished ({item.status})"
 
 
+_WEB_URL = re.compile(r"^https?://[^/]+/(?P<repo>[\w.-]+/[\w.-]+)/(?:issues|pull)/\d+")
+
+
+def item_repository(item: BacklogItem) -> str | None:
+    """``owner/name`` of the GitHub repository an item was found in (an issue or a review
+    comment), or ``None`` for an item of this repository."""
+    match = _WEB_URL.match(item.source.url or "") if item.source else None
+    return match.group("repo") if match else None
+
+
 def decide(
     item: BacklogItem,
     score: Score,
     *,
     escalation: EscalationSettings,
     slice_size_threshold: int,
+    home: str | None = None,
 ) -> Decision:
-    """What a run would do with ``item``: refine, slice, hold, execute, or skip it."""
-    if item.status not in WORKABLE:
-        return Decision(item, score, Action.SKIP, (_skip_reason(item),))
-    if SLICED in item.labels:
-        return Decision(item, score, Action.SKIP, ("split into slices; done when they are",))
+    """What a run would do with ``item``: refine, slice, hold, execute, or skip it. ``home``
+    is this repository's ``owner/name`` on GitHub: an item of another repository (from
+    ``github.reposToScan``) is never worked on here."""
+    skip = _not_here(item, home)
+    if skip is not None:
+        return Decision(item, score, Action.SKIP, (skip,))
     triggers = escalations(item, score, escalation)
     if triggers and item.approval is None:
         return Decision(item, score, Action.HOLD, tuple(f"needs approval: {t}" for t in triggers))

@@ -174,3 +174,16 @@ def test_list_narrows_the_portfolio_to_a_repository(
     assert titles("acme/gadgets") == ["Gadget bug"]
     assert titles("acme/*") == ["Gadget bug", "Widget bug"]
     assert titles("local") == ["A local chore"]
+
+
+def test_items_of_another_repository_are_not_worked_on_here(
+    repo: Path, run_cli: RunCli, github: GitHubStandIn
+) -> None:
+    github.add_repo("acme", "gadgets", collaborators={"alice": "write"})
+    github.add_issue("acme", "gadgets", "Gadget bug", body="- [ ] fixed", user="alice")
+    assert discover(run_cli, github, "--set", "github.reposToScan=acme/gadgets").code == 0
+
+    plan = run_cli("plan", "--format", "json")
+
+    assert plan.code == 0, plan.err
+    assert "belongs to acme/gadgets; run the engine in a clone of it" in plan.out

@@ -6,9 +6,9 @@ import argparse
 import fnmatch
 
 from ..context import Context
-from ..github.remote import item_repository
 from ..model import FINISHED_STATUSES
 from ..output import console, item_json, print_json, print_table, ranked_table
+from ..policy import item_repository
 from . import _options
 
 NAME = "list"

@@ -7,6 +7,7 @@ import argparse
 from rich.table import Table
 
 from ..context import Context
+from ..github.remote import origin_repo
 from ..output import console, print_json, print_table
 from ..policy import Action, Decision, decide
 from . import _options
@@ -37,8 +38,15 @@ def decisions(ctx: Context) -> tuple[int, list[Decision]]:
     threshold = ctx.config.value("execution.slice_size_threshold")
     escalation = ctx.config.escalation
     ranked = backlog.ranked(ctx.config.scoring, ctx.now)
+    home = ctx.config.value("github.repo") or origin_repo(ctx.repo)
     result = [
-        decide(entry.item, entry.score, escalation=escalation, slice_size_threshold=threshold)
+        decide(
+            entry.item,
+            entry.score,
+            escalation=escalation,
+            slice_size_threshold=threshold,
+            home=home,
+        )
         for entry in ranked
         if entry.item.is_open
     ]
