@@ -334,4 +334,4 @@ def test_the_token_never_leaves_in_a_request_body_or_argv(
     # A local path is no http remote: no credentials are offered to it at all.
     assert not any("credential.helper=" in argv for argv in argv_seen)
     assert TOKEN not in repr(forge.remote)
-    assert TOKEN not in "".join(path.read_text() for path in forge.folder.glob("*.json"))
+    assert TOKEN not in "".join(path.read_text() for path in forge.records.folder.glob("*.json"))

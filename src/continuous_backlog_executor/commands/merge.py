@@ -35,19 +35,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Merge the pull request, then move its item to MERGED and DONE in the backlog."""
-    forge = configured(ctx)
-    found = forge.find(args.key)
-    if found is None:
-        raise ForgeError(f"no pull request {args.key!r}; `backlog prs` lists them")
-    with ctx.store.transaction() as backlog:
-        item = _item(backlog, found.item_id)
-        steps = _steps(item, found)
-        # A merge whose backlog update was lost (the file was edited meanwhile) is finished
-        # here rather than refused, so running the command again always completes it.
-        resumed = found.state is PullState.MERGED and bool(steps)
-        pr = found if resumed else forge.merge(str(found.number))
-        if item is not None:
-            _finish(backlog, item, pr, steps, ctx)
+    with configured(ctx) as forge:
+        found = forge.find(args.key)
+        if found is None:
+            raise ForgeError(f"no pull request {args.key!r}; `backlog prs` lists them")
+        with ctx.store.transaction() as backlog:
+            item = _item(backlog, found.item_id)
+            steps = _steps(item, found)
+            # A merge whose backlog update was lost (the file was edited meanwhile) is finished
+            # here rather than refused, so running the command again always completes it.
+            resumed = found.state is PullState.MERGED and bool(steps)
+            pr = found if resumed else forge.merge(str(found.number))
+            if item is not None:
+                _finish(backlog, item, pr, steps, ctx)
     _report(console(), pr, item, steps, resumed=resumed, backlog=ctx.store.path)
     return 0
 

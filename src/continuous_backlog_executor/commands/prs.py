@@ -32,7 +32,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the pull requests."""
-    everything = configured(ctx).list()
+    with configured(ctx) as forge:
+        everything = forge.list()
     shown = [pr for pr in everything if args.state in ("all", pr.state.value)]
     if args.format == "json":
         print_json([pr_json(pr) for pr in shown])

@@ -81,24 +81,21 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     settings = ExecutionSettings.from_config(ctx.config)
     if args.keep_worktrees:
         settings = dataclasses.replace(settings, keep_worktrees=True)
-    engine = Engine(
-        ctx,
-        agent=_agent(ctx),
-        forge=configured(ctx),
-        settings=settings,
-    )
+    agent = _agent(ctx)
     if args.item:
         ctx.load().get(args.item)  # an unknown id is an error before any work
-    if not args.no_discover:
-        _sync(ctx, args.format)
-    with _display(args.format) as observer:
-        engine.tools.observer = observer
-        summary = engine.run(
-            max_cycles=args.max_cycles or ctx.config.value("execution.max_cycles"),
-            item_id=args.item,
-            time_limit=args.time_limit or ctx.config.value("execution.time_limit"),
-            workers=args.workers or ctx.config.value("execution.workers"),
-        )
+    with configured(ctx) as forge:
+        engine = Engine(ctx, agent=agent, forge=forge, settings=settings)
+        if not args.no_discover:
+            _sync(ctx, args.format)
+        with _display(args.format) as observer:
+            engine.tools.observer = observer
+            summary = engine.run(
+                max_cycles=args.max_cycles or ctx.config.value("execution.max_cycles"),
+                item_id=args.item,
+                time_limit=args.time_limit or ctx.config.value("execution.time_limit"),
+                workers=args.workers or ctx.config.value("execution.workers"),
+            )
     _report(ctx, summary, args.format)
     if summary.error:
         log.error("the run stopped: %s", summary.error)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,15 +28,22 @@ def make_forge(name: str, *, repo: Path, state: StateStore) -> Forge:
     raise ForgeError(f"unknown forge {name!r}; use one of: {', '.join(FORGE_TYPES)}")
 
 
-def configured(ctx: Context) -> Forge:
-    """The forge the configuration names (``execution.forge``) for the context's repository."""
+@contextlib.contextmanager
+def configured(ctx: Context) -> Iterator[Forge]:
+    """The forge the configuration names (``execution.forge``) for the context's repository,
+    open for the block (a GitHub forge's connections are closed after it)."""
     name = ctx.config.value("execution.forge")
-    if name == "github":
-        return _github(ctx)
-    return make_forge(name, repo=ctx.repo, state=ctx.state)
+    if name != "github":
+        yield make_forge(name, repo=ctx.repo, state=ctx.state)
+        return
+    forge = _github(ctx)
+    try:
+        yield forge
+    finally:
+        forge.client.close()
 
 
-def _github(ctx: Context) -> Forge:
+def _github(ctx: Context) -> GitHubForge:
     """The GitHub forge: pull requests on ``github.repo`` (default: origin's repository)."""
     value = ctx.config.value
     token_env = str(value("github.tokenEnv"))

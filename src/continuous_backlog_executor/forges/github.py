@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -17,9 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from filelock import FileLock, Timeout
-
-from ..files import atomic_write, remove_leftovers
 from ..git import resolve_commit
 from ..github.client import GitHubClient
 from ..github.errors import GitHubError, GitHubNotFoundError
@@ -27,9 +23,8 @@ from ..model import utcnow
 from ..store import StateStore
 from .base import Check, ForgeError, PullRequest, PullState, PullStatus, Review
 from .github_push import Remote, check_token, push
-from .local import _load, _to_json
+from .records import Records
 
-LOCK_TIMEOUT = 30.0
 # GitHub's rules for owners and repository names; checked once, since both become paths.
 _TARGET = re.compile(r"(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)/(?P<name>[\w.-]+)")
 _UNMERGEABLE = (405, 409)  # GitHub's answers to a merge it refuses: not mergeable, head moved
@@ -83,8 +78,7 @@ class GitHubForge:
         self.labels = tuple(labels)
         token = token if token is not None else os.environ.get(token_env)
         self.remote = Remote(push_url, check_token(token, token_env), token_env)
-        self.folder = state.folder("github-prs", found["owner"], found["name"])
-        self.lock_file = state.lock_path(self.folder)
+        self.records = Records(state, state.folder("github-prs", found["owner"], found["name"]))
         self.clock = clock
         self._api = f"/repos/{target}"
 
@@ -96,7 +90,7 @@ class GitHubForge:
                 f"the pull request's branch, {branch!r}, does not exist in {self.repo}; "
                 "`git branch --list` shows the branches"
             )
-        with self._locked():
+        with self.records.locked():
             before = next((pr for pr in reversed(self.list()) if _open_on(pr, branch)), None)
             # The lease lets a rewritten branch replace the one we pushed, and nobody else's.
             push(self.repo, self.remote, branch, lease=before.head if before else None)
@@ -106,26 +100,19 @@ class GitHubForge:
                 pull.number, item_id, branch, base, title, body, pull.url,
                 PullState.OPEN, head, pull.created_at,
             )  # fmt: skip
-            return self._save(created)
+            return self.records.save(created)
 
     def find(self, key: str) -> PullRequest | None:
         """The pull request with this number (``7`` or ``#7``), or the latest of this item id."""
-        number = key.strip().removeprefix("#")
-        if number.isdigit():
-            path = self.folder / f"{int(number)}.json"
-            return _load(path) if path.exists() else None
-        wanted = key.strip().lower()
-        mine = [pr for pr in self.list() if pr.item_id.lower() == wanted]
-        return mine[-1] if mine else None
+        return self.records.find(key)
 
     def list(self) -> list[PullRequest]:
         """Every pull request this forge opened on ``target``, oldest first."""
-        paths = [path for path in self.folder.glob("*.json") if path.stem.isdigit()]
-        return sorted((_load(path) for path in paths), key=lambda pr: pr.number)
+        return self.records.list()
 
     def merge(self, key: str) -> PullRequest:
         """Merge the pull request ``key`` on GitHub (a merge commit), then record it."""
-        with self._locked():
+        with self.records.locked():
             pr = self._known(key)
             if pr.state is PullState.MERGED:
                 raise ForgeError(f"pull request #{pr.number} ({pr.branch}) is already merged")
@@ -147,7 +134,7 @@ class GitHubForge:
                 merged_at=self.clock(),
                 merge_commit=commit if isinstance(commit, str) else None,
             )
-            return self._save(merged)
+            return self.records.save(merged)
 
     def status(self, key: str) -> PullStatus:
         """The pull request ``key`` as GitHub has it now, with its reviews and the check runs
@@ -162,7 +149,7 @@ class GitHubForge:
             found = tuple(_review(r) for r in reviews if r.get("state") != "PENDING")
             runs = self.client.paginate(f"{self._api}/commits/{head}/check-runs", key="check_runs")
             checks = tuple(_check(run) for run in runs)
-        with self._locked():
+        with self.records.locked():
             current = self.find(str(pr.number)) or pr
             refreshed = dataclasses.replace(
                 current,
@@ -171,7 +158,7 @@ class GitHubForge:
                 merged_at=pull.merged_at or current.merged_at,
                 merge_commit=pull.merge_commit or current.merge_commit,
             )
-            return PullStatus(self._save(refreshed), found, checks)
+            return PullStatus(self.records.save(refreshed), found, checks)
 
     # --- GitHub --------------------------------------------------------------------------------
 
@@ -244,28 +231,6 @@ class GitHubForge:
         pr = self.find(key)
         if pr is None:
             raise ForgeError(f"no pull request {key!r} on {self.target}; `backlog prs` lists them")
-        return pr
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        # Serialises pushing, opening and recording, so two processes never race on a branch.
-        lock = FileLock(self.lock_file, timeout=LOCK_TIMEOUT)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise ForgeError(
-                f"another backlog command is changing the pull requests in {self.folder} "
-                f"(lock {self.lock_file}); waited {LOCK_TIMEOUT:g}s. Run again once it finishes."
-            ) from None
-        try:
-            yield
-        finally:
-            lock.release()
-
-    def _save(self, pr: PullRequest) -> PullRequest:
-        path = self.folder / f"{pr.number}.json"
-        remove_leftovers(path)  # from a writer killed mid-write; we hold the lock
-        atomic_write(path, json.dumps(_to_json(pr), indent=2, ensure_ascii=False) + "\n")
         return pr
 
 

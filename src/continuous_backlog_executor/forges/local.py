@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from filelock import FileLock, Timeout
-
-from ..files import atomic_write, remove_leftovers
 from ..git import git
-from ..model import as_utc, utcnow
+from ..model import utcnow
 from ..store import StateStore
 from .base import ForgeError, PullRequest, PullState, PullStatus
+from .records import Records
 
-LOCK_TIMEOUT = 30.0
 IDENTITY = {"user.name": "backlog", "user.email": "backlog@localhost"}
 SHOWN_PATHS = 10  # a refusal names this many paths, then says how many more
 T = TypeVar("T")
@@ -39,45 +35,37 @@ class LocalForge:
         self, repo: Path, state: StateStore, *, clock: Callable[[], datetime] = utcnow
     ) -> None:
         self.repo = repo
-        self.folder = state.folder("prs")
-        self.lock_file = state.lock_path(self.folder)
+        self.records = Records(state, state.folder("prs"))
         self.clock = clock
 
     def open(self, *, item_id: str, branch: str, base: str, title: str, body: str) -> PullRequest:
         """Open a pull request for ``branch``, or update the open one it already has."""
         head = _tip(self.repo, branch, "the pull request's branch")
         _tip(self.repo, base, "the pull request's base branch")
-        with self._locked():
+        with self.records.locked():
             existing = self.list()
             for pr in reversed(existing):
                 if pr.branch == branch and pr.state is PullState.OPEN:
                     updated = dataclasses.replace(pr, base=base, title=title, body=body, head=head)
-                    return self._save(updated)
+                    return self.records.save(updated)
             number = max((pr.number for pr in existing), default=0) + 1
             created = PullRequest(
                 number, item_id, branch, base, title, body, f"local://pr/{number}",
                 PullState.OPEN, head, self.clock(),
             )  # fmt: skip
-            return self._save(created)
+            return self.records.save(created)
 
     def find(self, key: str) -> PullRequest | None:
         """The pull request with this number (``7`` or ``#7``), or the latest of this item id."""
-        number = key.strip().removeprefix("#")
-        if number.isdigit():
-            path = self.folder / f"{int(number)}.json"
-            return _load(path) if path.exists() else None
-        wanted = key.strip().lower()
-        mine = [pr for pr in self.list() if pr.item_id.lower() == wanted]
-        return mine[-1] if mine else None
+        return self.records.find(key)
 
     def list(self) -> list[PullRequest]:
         """Every pull request, oldest first."""
-        paths = [path for path in self.folder.glob("*.json") if path.stem.isdigit()]
-        return sorted((_load(path) for path in paths), key=lambda pr: pr.number)
+        return self.records.list()
 
     def merge(self, key: str) -> PullRequest:
         """Merge the open pull request ``key`` (number or item id) into its base branch."""
-        with self._locked():
+        with self.records.locked():
             pr = self.find(key)
             if pr is None:
                 raise ForgeError(f"no pull request {key!r}; `backlog prs` lists them")
@@ -91,7 +79,7 @@ class LocalForge:
             merged = dataclasses.replace(
                 pr, state=PullState.MERGED, head=head, merged_at=self.clock(), merge_commit=commit
             )
-            return self._save(merged)
+            return self.records.save(merged)
 
     def status(self, key: str) -> PullStatus:
         """The pull request ``key``; a local forge has no reviews or checks."""
@@ -99,80 +87,6 @@ class LocalForge:
         if pr is None:
             raise ForgeError(f"no pull request {key!r}; `backlog prs` lists them")
         return PullStatus(pr)
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        # Serialises numbering and merging, so two processes never take the same number.
-        lock = FileLock(self.lock_file, timeout=LOCK_TIMEOUT)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise ForgeError(
-                f"another backlog command is changing the pull requests in {self.folder} "
-                f"(lock {self.lock_file}); waited {LOCK_TIMEOUT:g}s. Run again once it finishes."
-            ) from None
-        try:
-            yield
-        finally:
-            lock.release()
-
-    def _save(self, pr: PullRequest) -> PullRequest:
-        path = self.folder / f"{pr.number}.json"
-        remove_leftovers(path)  # from a writer killed mid-write; we hold the lock
-        atomic_write(path, json.dumps(_to_json(pr), indent=2, ensure_ascii=False) + "\n")
-        return pr
-
-
-# --- records ---------------------------------------------------------------------------------
-
-
-def _stamp(moment: datetime | None) -> str | None:
-    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
-
-
-def _to_json(pr: PullRequest) -> dict[str, object]:
-    data = dataclasses.asdict(pr)
-    data.update(
-        state=pr.state.value, created_at=_stamp(pr.created_at), merged_at=_stamp(pr.merged_at)
-    )
-    return data
-
-
-def _load(path: Path) -> PullRequest:
-    try:
-        return _decode(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError) as error:
-        raise ForgeError(
-            f"{path}: not a readable pull request record ({error}); "
-            "restore it, or delete it to forget that pull request"
-        ) from error
-
-
-def _decode(loaded: object) -> PullRequest:
-    data: dict[str, object] = loaded if isinstance(loaded, dict) else {}
-    merged_at, merge_commit = data.get("merged_at"), data.get("merge_commit")
-    return PullRequest(
-        number=_field(data, "number", int),
-        item_id=_field(data, "item_id", str),
-        branch=_field(data, "branch", str),
-        base=_field(data, "base", str),
-        title=_field(data, "title", str),
-        body=_field(data, "body", str),
-        url=_field(data, "url", str),
-        state=PullState(_field(data, "state", str)),
-        head=_field(data, "head", str),
-        created_at=datetime.fromisoformat(_field(data, "created_at", str)),
-        merged_at=None if merged_at is None else datetime.fromisoformat(str(merged_at)),
-        merge_commit=None if merge_commit is None else str(merge_commit),
-    )
-
-
-def _field(data: dict[str, object], key: str, kind: type[T]) -> T:
-    value = data.get(key)
-    if not isinstance(value, kind) or isinstance(value, bool):
-        # ValueError, not TypeError: the fault is in the file's data, not in the calling code.
-        raise ValueError(f"{key!r} is missing or not of type {kind.__name__}")  # noqa: TRY004
-    return value
 
 
 # --- merging ---------------------------------------------------------------------------------
