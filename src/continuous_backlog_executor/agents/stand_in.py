@@ -30,12 +30,11 @@ import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, cast
 
+from ..loopback import Answer, LoopbackServer, decode_json
 from .turns import (
     Api,
     ErrorTurn,
@@ -48,7 +47,6 @@ from .turns import (
 )
 
 APIS: tuple[Api, ...] = ("anthropic", "openai")
-HOST = "127.0.0.1"  # loopback only: a stand-in is never reachable from elsewhere
 PATHS: dict[Api, str] = {"anthropic": "/v1/messages", "openai": "/v1/chat/completions"}
 # The error ``type`` both APIs put in an error body, by status.
 ERROR_TYPES = {
@@ -71,84 +69,32 @@ class ReceivedRequest:
     json: Any  # the decoded body; None when it was not JSON
 
 
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    status: int
-    body: bytes
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-class StandInServer:
+class StandInServer(LoopbackServer):
     """Serves ``turns`` in order in ``api``'s wire format; a context manager that starts and
     stops it in a background thread."""
 
     def __init__(self, api: Api, turns: Sequence[TurnSource], *, port: int = 0) -> None:
         if api not in APIS:
             raise TurnError(f"unknown api {api!r}; valid ones: {', '.join(APIS)}")
+        super().__init__(port=port)
         self.api = api
         self.requests: list[ReceivedRequest] = []
         self._turns = [
             turn if callable(turn) else parse_turn(turn, api, f"turn {number}")
             for number, turn in enumerate(turns, 1)
         ]
-        self._port = port
         self._played = 0
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._httpd: _Httpd | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        """The port it listens on (chosen by the system when 0 was asked for)."""
-        if self._httpd is None:
-            raise RuntimeError("the stand-in server is not started")
-        return int(self._httpd.server_address[1])
 
     @property
     def base_url(self) -> str:
         """The base URL its API's client takes: with ``/v1`` for OpenAI, without for Anthropic."""
-        root = f"http://{HOST}:{self.port}"
-        return f"{root}/v1" if self.api == "openai" else root
+        return f"{self.root_url}/v1" if self.api == "openai" else self.root_url
 
-    def start(self) -> Self:
-        """Listen and serve in a background thread."""
-        if self._httpd is not None:
-            raise RuntimeError("the stand-in server is already started")
-        self._httpd = _Httpd((HOST, self._port), _Handler)
-        self._httpd.stand_in = self
-        self._thread = threading.Thread(
-            # A short poll keeps close() quick: shutdown waits for the loop to look up.
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.01},
-            name=f"stand-in {self.api}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        """Stop serving and free the port."""
-        if self._httpd is not None and self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join()
-            self._httpd.server_close()
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def answer(self, method: str, path: str, headers: Mapping[str, str], raw: bytes) -> _Answer:
+    def answer(self, method: str, path: str, headers: Mapping[str, str], raw: bytes) -> Answer:
         """The answer to one request: the next turn, in this API's wire format."""
-        body = _decode(raw)
+        body = decode_json(raw)
         with self._lock:
             self.requests.append(ReceivedRequest(method, path, dict(headers), body))
             if method != "POST" or path.split("?", maxsplit=1)[0] != PATHS[self.api]:
@@ -169,7 +115,7 @@ class StandInServer:
         if isinstance(turn, ErrorTurn):
             return self._error(turn)
         model = str(body.get("model", ""))
-        return _Answer(200, json.dumps(self._render(turn, model)).encode())
+        return Answer(200, json.dumps(self._render(turn, model)).encode())
 
     def _resolve(self, source: TurnSource, body: Mapping[str, Any], number: int) -> Turn:
         spec = source(body) if callable(source) else source
@@ -181,9 +127,9 @@ class StandInServer:
             return _openai_reply(turn, model, serial)
         return _anthropic_reply(turn, model, serial)
 
-    def _error(self, turn: ErrorTurn) -> _Answer:
+    def _error(self, turn: ErrorTurn) -> Answer:
         if turn.body is not None:
-            return _Answer(turn.status, turn.body.encode(), turn.headers)
+            return Answer(turn.status, turn.body.encode(), turn.headers)
         message = turn.message or f"stand-in error {turn.status}"
         detail = {"type": ERROR_TYPES.get(turn.status, "api_error"), "message": message}
         shape = (
@@ -191,7 +137,7 @@ class StandInServer:
             if self.api == "anthropic"
             else {"error": {**detail, "param": None, "code": None}}
         )
-        return _Answer(turn.status, json.dumps(shape).encode(), turn.headers)
+        return Answer(turn.status, json.dumps(shape).encode(), turn.headers)
 
 
 def _openai_reply(turn: ReplyTurn, model: str, serial: int) -> dict[str, object]:
@@ -250,43 +196,6 @@ def _anthropic_reply(turn: ReplyTurn, model: str, serial: int) -> dict[str, obje
             "output_tokens": turn.usage.output_tokens,
         },
     }
-
-
-def _decode(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None
-
-
-class _Httpd(ThreadingHTTPServer):
-    daemon_threads = True
-    stand_in: StandInServer
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        # A client that gave up (a time-out test) leaves a broken pipe behind: not news.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)  # type: ignore[arg-type]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Httpd
-
-    def do_POST(self) -> None:
-        """Answer with the next turn; other methods get http.server's own 501."""
-        raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        answer = self.server.stand_in.answer(self.command, self.path, headers, raw)
-        self.send_response(answer.status)
-        for name, value in answer.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer.body)))
-        self.end_headers()
-        self.wfile.write(answer.body)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - base's name
-        """Quiet: tests and demos print what they need themselves."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,20 +19,19 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from dataclasses import dataclass
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from ..loopback import Answer, LoopbackServer, decode_json
 from .stand_in_data import DEFAULT_LOGIN, GitHubData
 from .stand_in_routes import Listing, route
 
-HOST = "127.0.0.1"  # loopback only: a stand-in is never reachable from elsewhere
 DEFAULT_PER_PAGE = 30  # GitHub's defaults and ceiling
 MAX_PER_PAGE = 100
 RATE_LIMIT = 5000  # requests an hour, as for a personal token
 SECONDARY_MESSAGE = "You have exceeded a secondary rate limit. Please wait and try again."
+JSON_UTF8 = "application/json; charset=utf-8"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +45,6 @@ class ReceivedRequest:
     json: Any  # the decoded body; None when there was none or it was not JSON
 
 
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 @dataclass(slots=True)
 class _Fault:
     """The next ``count`` requests get ``status`` (with ``wait`` for rate limits)."""
@@ -63,29 +55,30 @@ class _Fault:
     wait: float = 0.0
 
 
-class GitHubStandIn(GitHubData):
+class GitHubStandIn(GitHubData, LoopbackServer):
     """The stand-in server and its data; a context manager that serves in a background thread
     and deletes its bare repositories when done."""
+
+    noun = "the GitHub stand-in"
+    methods = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE"})
+    keep_alive = True  # HTTP/1.1, as httpx's connection pool expects
 
     def __init__(
         self, *, login: str = DEFAULT_LOGIN, port: int = 0, clock: Callable[[], float] = time.time
     ) -> None:
-        super().__init__(login=login, clock=clock)
+        # Two bases that each keep their own state, so each is initialised by name.
+        GitHubData.__init__(self, login=login, clock=clock)
+        LoopbackServer.__init__(self, port=port)
         self.requests: list[ReceivedRequest] = []
         self.remaining = RATE_LIMIT  # 304s leave it alone, as on GitHub
         self._reset = int(clock()) + 3600
         self._token: str | None = None
         self._faults: list[_Fault] = []
-        self._port = port
-        self._httpd: _Httpd | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def api_url(self) -> str:
         """The URL a client takes as ``github.apiUrl``."""
-        if self._httpd is None:
-            raise RuntimeError("the GitHub stand-in is not started")
-        return f"http://{HOST}:{self._httpd.server_address[1]}"
+        return self.root_url
 
     def require_token(self, token: str) -> None:
         """Answer 401 to every request without this token from now on."""
@@ -105,46 +98,20 @@ class GitHubStandIn(GitHubData):
 
     def start(self) -> Self:
         """Listen and serve in a background thread."""
-        if self._httpd is not None:
-            raise RuntimeError("the GitHub stand-in is already started")
-        self._httpd = _Httpd((HOST, self._port), _Handler)
-        self._httpd.stand_in = self
-        self.root = self.api_url
-        self._thread = threading.Thread(
-            # A short poll keeps close() quick: shutdown waits for the loop to look up.
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.01},
-            name="github stand-in",
-            daemon=True,
-        )
-        self._thread.start()
+        super().start()
+        self.root = self.root_url  # the data's URLs name the server, known once it listens
         return self
 
     def close(self) -> None:
         """Stop serving, free the port and delete the bare repositories."""
-        if self._httpd is not None and self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join()
-            self._httpd.server_close()
-        self._httpd = self._thread = None
+        super().close()
         self.remove_folder()
 
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def answer(self, method: str, target: str, headers: Mapping[str, str], raw: bytes) -> _Answer:
+    def answer(self, method: str, target: str, headers: Mapping[str, str], raw: bytes) -> Answer:
         """The answer to one request."""
         parts = urlsplit(target)
         query = dict(parse_qsl(parts.query))
-        body = _decode(raw)
+        body = decode_json(raw)
         with self.lock:
             self.requests.append(ReceivedRequest(method, parts.path, query, dict(headers), body))
             refused = self._refusal(method, headers)
@@ -155,7 +122,7 @@ class GitHubStandIn(GitHubData):
                 return self._page(result, parts.path, query, headers)
             return self._finish(result.status, result.body, headers, method=method)
 
-    def _refusal(self, method: str, headers: Mapping[str, str]) -> _Answer | None:
+    def _refusal(self, method: str, headers: Mapping[str, str]) -> Answer | None:
         token = _token(headers.get("authorization", ""))
         if (self._token is not None and token != self._token) or (
             token is None and method != "GET"
@@ -178,7 +145,7 @@ class GitHubStandIn(GitHubData):
 
     def _page(
         self, listing: Listing, path: str, query: Mapping[str, str], headers: Mapping[str, str]
-    ) -> _Answer:
+    ) -> Answer:
         per_page = min(max(_int(query.get("per_page"), DEFAULT_PER_PAGE), 1), MAX_PER_PAGE)
         page = max(_int(query.get("page"), 1), 1)
         last = max(math.ceil(len(listing.items) / per_page), 1)
@@ -208,7 +175,7 @@ class GitHubStandIn(GitHubData):
         extra: Mapping[str, str] | None = None,
         *,
         method: str = "",
-    ) -> _Answer:
+    ) -> Answer:
         """The answer with the headers every one carries; a GET's 200 gets an ETag, and a 304
         when the client already holds it (which, as on GitHub, costs no rate limit)."""
         raw = b"" if body is None else json.dumps(body).encode()
@@ -216,8 +183,8 @@ class GitHubStandIn(GitHubData):
         if method == "GET" and status == 200:
             out["ETag"] = f'"{hashlib.sha256(raw).hexdigest()[:40]}"'
             if headers.get("if-none-match") == out["ETag"]:
-                return _Answer(304, b"", self._limits(out, spend=False))
-        return _Answer(status, raw, self._limits(out, spend=True))
+                return _answer(304, b"", self._limits(out, spend=False))
+        return _answer(status, raw, self._limits(out, spend=True))
 
     def _limits(self, out: dict[str, str], *, spend: bool) -> dict[str, str]:
         if spend and self.remaining > 0:
@@ -232,6 +199,11 @@ class GitHubStandIn(GitHubData):
         return limits | out  # a rate-limit fault's own figures win
 
 
+def _answer(status: int, raw: bytes, headers: Mapping[str, str]) -> Answer:
+    # As on GitHub, an empty body (a 204 or a 304) comes with no Content-Type.
+    return Answer(status, raw, headers, JSON_UTF8 if raw else None)
+
+
 def _token(authorization: str) -> str | None:
     scheme, _, token = authorization.partition(" ")
     return token.strip() or None if scheme.lower() in ("bearer", "token") else None
@@ -242,47 +214,6 @@ def _int(value: str | None, default: int) -> int:
         return int(value) if value is not None else default
     except ValueError:
         return default
-
-
-def _decode(raw: bytes) -> Any:
-    try:
-        return json.loads(raw) if raw else None
-    except ValueError:
-        return None
-
-
-class _Httpd(ThreadingHTTPServer):
-    daemon_threads = True
-    stand_in: GitHubStandIn
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        # A client that gave up (a time-out test) leaves a broken pipe behind: not news.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)  # type: ignore[arg-type]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Httpd
-    protocol_version = "HTTP/1.1"  # keep-alive, as httpx's connection pool expects
-
-    def _serve(self) -> None:
-        raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        answer = self.server.stand_in.answer(self.command, self.path, headers, raw)
-        self.send_response(answer.status)
-        for name, value in answer.headers.items():
-            self.send_header(name, value)
-        if answer.body:
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(answer.body)))
-        self.end_headers()
-        self.wfile.write(answer.body)
-
-    # http.server dispatches on these names.
-    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve  # noqa: N815
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - base's name
-        """Quiet: tests and demos print what they need themselves."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
