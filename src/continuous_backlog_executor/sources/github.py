@@ -124,10 +124,13 @@ def _issues(
     for issue in client.paginate(f"/repos/{repo}/issues", {"state": "open"}, limit=limit):
         if "pull_request" in issue:
             continue
-        comments = list(
-            client.paginate(f"/repos/{repo}/issues/{issue['number']}/comments", limit=100)
-        ) if issue.get("comments") else []  # fmt: skip
-        found = issue_finding(repo, issue, comments, rules, trust)
+        found = issue_finding(repo, issue, [], rules, trust)
+        if isinstance(found, Finding) and issue.get("comments"):
+            # Comments can add acceptance criteria; they are read only for trusted issues,
+            # which spares the rate limit a request per untrusted one.
+            path = f"/repos/{repo}/issues/{issue.get('number')}/comments"
+            comments = list(client.paginate(path, limit=100))
+            found = issue_finding(repo, issue, comments, rules, trust)
         if found is not None:
             yield found
 
@@ -139,7 +142,7 @@ def _reviews(
     pulls = own_first(client.paginate(f"/repos/{repo}/pulls", {"state": "open"}, limit=limit))
     for pull in pulls:
         own = is_own(pull)
-        for comment in client.paginate(f"/repos/{repo}/pulls/{pull['number']}/comments"):
+        for comment in client.paginate(f"/repos/{repo}/pulls/{pull.get('number')}/comments"):
             if "position" in comment and comment["position"] is None:
                 continue  # on an outdated diff: the code it was about has changed
             found = review_comment_finding(repo, pull, comment, trust, own_pr=own)
