@@ -107,6 +107,11 @@ SETTINGS: dict[str, Setting] = {
     "github.pushUrl": Setting(
         optional_text, None, "Git URL to push branches to (default: the repository's or fork's)."
     ),
+    "github.cloneUrl": Setting(
+        optional_text,
+        None,
+        "Git URL template ({repo} is owner/name) the portfolio's repositories are cloned from.",
+    ),
     "github.draft": Setting(flag, True, "Open pull requests as drafts."),
     "github.labels": Setting(text_list, ("backlog",), "Labels put on the pull requests."),
     "analyzer.scanForTodos": Setting(flag, True, "Discover TODO/FIXME comments."),

@@ -32,6 +32,7 @@ from .lease import Leases
 from .lifecycle import allowed
 from .model import BacklogItem, TaskStatus, utcnow
 from .policy import SLICED, Action, Decision, decide
+from .portfolio import Workspace, configured
 from .worktree import Worktrees
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,8 @@ class Engine:
         self.base = worktree.base_branch(ctx.repo, settings.base_branch)
         self.halted: str | None = None  # why the run must stop, when an item's attempt says so
         self.home = ctx.config.value("github.repo") or origin_repo(ctx.repo)
+        self.portfolio = configured(ctx)  # the other repositories' items are worked on in clones
+        self.here = Workspace(self.worktrees, self.base, self.tools)
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -146,6 +149,7 @@ class Engine:
                 escalation=self.settings.escalation,
                 slice_size_threshold=self.settings.slice_size_threshold,
                 home=self.home,
+                portfolio=self.portfolio.repos,
             )
             for r in ranked
         ]
@@ -188,10 +192,11 @@ class Engine:
 
     def _process(self, decision: Decision) -> Processed:
         item = decision.item
-        wt = self.worktrees.prepare(item.id, item.title, self.base)
-        attempt_no = self._start(item.id, decision)
-        fresh = self.ctx.load().get(item.id)
-        attempt = Attempt(self.tools, fresh, wt, attempt_no)
+        place = self.portfolio.workspace(item, self.here, self.home)
+        wt = place.worktrees.prepare(item.id, item.title, place.base)
+        attempt = Attempt(
+            place.tools, self.ctx.load().get(item.id), wt, self._start(item.id, decision)
+        )
         keep = self.settings.keep_worktrees
         try:
             return self._drive(attempt, decision)
@@ -206,7 +211,7 @@ class Engine:
             return self._stopped(attempt, Stop(Outcome.NEEDS_HUMAN, f"engine error: {error}"))
         finally:
             if not keep:
-                self.worktrees.remove(wt)
+                place.worktrees.remove(wt)
 
     def _drive(self, attempt: Attempt, decision: Decision) -> Processed:
         item = attempt.item
@@ -233,7 +238,7 @@ class Engine:
         status, reason = S.PR, f"pull request {pull.url} opened"
         if self.settings.auto_merge and attempt.low_risk:
             try:
-                merged = self.tools.forge.merge(str(pull.number))
+                merged = attempt.t.forge.merge(str(pull.number))
             except ForgeError as error:
                 reason = f"{reason}; auto-merge did not happen: {error}"
             else:
@@ -326,16 +331,8 @@ class Engine:
             self._move_to(backlog, item, status, reason)
             final = item.status
         outcome = receipt.outcome or Outcome.SUCCESS
-        return Processed(
-            attempt.item.id,
-            attempt.item.title,
-            outcome,
-            reason,
-            final,
-            pr_url,
-            str(path),
-            attempt.usage,
-        )
+        item_id, title = attempt.item.id, attempt.item.title
+        return Processed(item_id, title, outcome, reason, final, pr_url, str(path), attempt.usage)
 
     def _move_to(
         self, backlog: Backlog, item: BacklogItem, status: TaskStatus, reason: str

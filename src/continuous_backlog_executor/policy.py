@@ -8,6 +8,7 @@ the diff-based checks run later, on real changes.
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fnmatch import fnmatchcase
@@ -193,13 +194,17 @@ class Decision:
         return self.action in (Action.REFINE, Action.SLICE, Action.EXECUTE)
 
 
-def _not_here(item: BacklogItem, home: str | None) -> str | None:
+def _not_here(item: BacklogItem, home: str | None, portfolio: Set[str]) -> str | None:
     """Why a run here leaves ``item`` alone, or ``None`` when it may work on it."""
     if item.status not in WORKABLE:
         return _skip_reason(item)
     elsewhere = item_repository(item)
-    if elsewhere is not None and elsewhere != home:
-        return f"belongs to {elsewhere}; run the engine in a clone of it to work on it"
+    ours = {repo.lower() for repo in (*portfolio, home or "")}
+    if elsewhere is not None and elsewhere.lower() not in ours:
+        return (
+            f"belongs to {elsewhere}; run the engine in a clone of it to work on it "
+            "(or list it in github.reposToScan)"
+        )
     if SLICED in item.labels:
         return "split into slices; done when they are"
     return None
@@ -232,11 +237,12 @@ def decide(
     escalation: EscalationSettings,
     slice_size_threshold: int,
     home: str | None = None,
+    portfolio: Set[str] = frozenset(),
 ) -> Decision:
     """What a run would do with ``item``: refine, slice, hold, execute, or skip it. ``home``
-    is this repository's ``owner/name`` on GitHub: an item of another repository (from
-    ``github.reposToScan``) is never worked on here."""
-    skip = _not_here(item, home)
+    is this repository's ``owner/name`` on GitHub; an item of another repository is worked on
+    (in a clone of it) only when it is in ``portfolio`` (``github.reposToScan``)."""
+    skip = _not_here(item, home, portfolio)
     if skip is not None:
         return Decision(item, score, Action.SKIP, (skip,))
     triggers = escalations(item, score, escalation)

@@ -119,14 +119,17 @@ class Worktrees:
     not used because it would also forget the user's worktrees whose folders are unmounted.
     """
 
-    def __init__(self, repo: Path, state: StateStore) -> None:
+    def __init__(
+        self, repo: Path, state: StateStore, *, under: tuple[str, ...] = ("worktrees",)
+    ) -> None:
         self.repo = repo
         self.state = state
+        self.under = under  # the state folder's sub-folder; one per repository worked on
 
     @property
     def folder(self) -> Path:
         """Where the items' worktrees live."""
-        return self.state.folder("worktrees").resolve()
+        return self.state.folder(*self.under).resolve()
 
     def path_for(self, item_id: str) -> Path:
         """The folder of ``item_id``'s worktree."""

@@ -46,6 +46,7 @@ def decisions(ctx: Context) -> tuple[int, list[Decision]]:
             escalation=escalation,
             slice_size_threshold=threshold,
             home=home,
+            portfolio=frozenset(ctx.config.value("github.reposToScan")),
         )
         for entry in ranked
         if entry.item.is_open

@@ -59,7 +59,7 @@ def _github(ctx: Context) -> GitHubForge:
             "to the owner/name pull requests go to"
         )
     fork = value("github.fork")
-    push_url = value("github.pushUrl") or _https_url(value("github.apiUrl"), fork or target)
+    push_url = value("github.pushUrl") or https_url(value("github.apiUrl"), fork or target)
     settings = GitHubSettings.from_env(
         os.environ, api_url=str(value("github.apiUrl")), token_env=token_env
     )
@@ -77,7 +77,7 @@ def _github(ctx: Context) -> GitHubForge:
     )
 
 
-def _https_url(api_url: str, repo: str) -> str:
+def https_url(api_url: str, repo: str) -> str:
     """``https://github.com/owner/name.git``, or the Enterprise host's."""
     host = "github.com" if "api.github.com" in api_url else api_url.split("/")[2]
     return f"https://{host}/{repo}.git"

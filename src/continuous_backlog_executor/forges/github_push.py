@@ -75,10 +75,8 @@ def push(repo: Path, remote: Remote, branch: str, *, lease: str | None) -> None:
     ref = f"refs/heads/{branch}"
     options = [f"--force-with-lease={ref}:{lease}"] if lease else []
     # The refspec starts with "refs/" and the URL follows "--": neither can pass for an option.
-    argv = ["git", *_auth(remote), "push", "--porcelain", *options, "--", remote.url]
-    env = git_env()
-    if remote.sends_token():
-        env[TOKEN_VAR] = remote.token or ""
+    auth, env = authenticated(remote)
+    argv = ["git", *auth, "push", "--porcelain", *options, "--", remote.url]
     try:
         result = run([*argv, f"{ref}:{ref}"], cwd=repo, env=env, timeout=PUSH_TIMEOUT)
     except ProcessError as error:
@@ -90,12 +88,15 @@ def push(repo: Path, remote: Remote, branch: str, *, lease: str | None) -> None:
         )
 
 
-def _auth(remote: Remote) -> list[str]:
-    """``-c`` options giving git our helper alone: the empty value drops the user's helpers
-    first, so none of them offers another identity or stores our token on disk."""
+def authenticated(remote: Remote) -> tuple[list[str], dict[str, str]]:
+    """The ``-c`` options and environment for a git command talking to ``remote``: our helper
+    alone (the empty value drops the user's helpers first, so none of them offers another
+    identity or stores our token on disk), with the token only in that process's environment."""
+    env = git_env()
     if not remote.sends_token():
-        return []
-    return ["-c", "credential.helper=", "-c", f"credential.helper={HELPER}"]
+        return [], env
+    env[TOKEN_VAR] = remote.token or ""
+    return ["-c", "credential.helper=", "-c", f"credential.helper={HELPER}"], env
 
 
 def _advice(remote: Remote, output: str) -> str:

@@ -27,15 +27,21 @@ T = TypeVar("T")
 
 
 class LocalForge:
-    """Pull requests of the repository at ``repo``, recorded in ``state``'s ``prs`` folder."""
+    """Pull requests of the repository at ``repo``, recorded in ``state``'s ``prs`` folder
+    (or the sub-folder ``under`` names: one per repository of a portfolio)."""
 
     name = "local"
 
     def __init__(
-        self, repo: Path, state: StateStore, *, clock: Callable[[], datetime] = utcnow
+        self,
+        repo: Path,
+        state: StateStore,
+        *,
+        under: tuple[str, ...] = ("prs",),
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.repo = repo
-        self.records = Records(state, state.folder("prs"))
+        self.records = Records(state, state.folder(*under))
         self.clock = clock
 
     def open(self, *, item_id: str, branch: str, base: str, title: str, body: str) -> PullRequest:
