@@ -21,7 +21,7 @@ from .model import BacklogItem
 from .policy import Decision, item_paths
 
 if TYPE_CHECKING:
-    from .engine import Processed, RunSummary
+    from .summary import Processed, RunSummary
 
 # The engine's planning step: the next decision, given the items taken and a test of items in use.
 NextDecision = Callable[[set[str], str | None, Callable[[BacklogItem], bool]], Decision | None]

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from . import worktree
-from .agents.base import Agent, Usage
+from .agents.base import Agent
 from .answers import Slice
 from .backlog import Backlog
 from .context import Context
@@ -25,14 +24,15 @@ from .evidence import Outcome, Receipt
 from .execution import ExecutionSettings, Stop, Tools
 from .executor import Attempt
 from .files import atomic_write
-from .follow import Followed, follow
+from .follow import follow
 from .forges.base import Forge, ForgeError
 from .github.remote import origin_repo
 from .lease import Leases
 from .lifecycle import allowed
 from .model import BacklogItem, TaskStatus, utcnow
 from .policy import SLICED, Action, Decision, decide
-from .portfolio import Workspace, configured
+from .portfolio import PortfolioError, Workspace, configured
+from .summary import Processed, RunSummary
 from .worktree import Worktrees
 
 log = logging.getLogger(__name__)
@@ -42,31 +42,6 @@ TO_DOING = {
     S.REFINED: (S.READY, S.DOING),
     S.READY: (S.DOING,),
 }
-
-
-@dataclass(frozen=True)
-class Processed:
-    """What one cycle did with one item."""
-
-    item_id: str
-    title: str
-    outcome: Outcome
-    reason: str
-    status: TaskStatus
-    pr_url: str | None = None
-    receipt: str | None = None
-    usage: Usage = field(default_factory=Usage)  # what the attempt's agent runs used
-
-
-@dataclass
-class RunSummary:
-    """Everything a run did, in order."""
-
-    processed: list[Processed] = field(default_factory=list)
-    recovered: list[str] = field(default_factory=list)
-    followed: list[Followed] = field(default_factory=list)  # pull requests that moved on
-    stopped_because: str = ""
-    error: str | None = None  # the run stopped on an error (the model API refused): exit 1
 
 
 class Engine:
@@ -108,7 +83,7 @@ class Engine:
         ``workers`` items at once, each in its own worktree."""
         summary = RunSummary(recovered=self.recover())
         summary.followed = follow(
-            self.ctx.store, self.ctx.state, self.tools.forge, self.settings, actor=self.ctx.actor
+            self.ctx.store, self.ctx.state, self._forge_for, self.settings, actor=self.ctx.actor
         )
         dispatcher = Dispatcher(
             summary,
@@ -190,9 +165,17 @@ class Engine:
             self.leases.release(lease)
             self.tools.observer(decision.item.id, "")  # finished: off the live display
 
+    def _forge_for(self, item: BacklogItem) -> Forge:
+        return self.portfolio.workspace(item, self.here, self.home).tools.forge
+
     def _process(self, decision: Decision) -> Processed:
         item = decision.item
-        place = self.portfolio.workspace(item, self.here, self.home)
+        try:
+            place = self.portfolio.workspace(item, self.here, self.home)
+        except PortfolioError as error:  # that repository cannot be reached; others can
+            with self.ctx.store.transaction() as backlog:
+                self._move(backlog, backlog.get(item.id), S.BLOCKED, str(error))
+            return Processed(item.id, item.title, Outcome.NEEDS_HUMAN, str(error), S.BLOCKED)
         wt = place.worktrees.prepare(item.id, item.title, place.base)
         attempt = Attempt(
             place.tools, self.ctx.load().get(item.id), wt, self._start(item.id, decision)
@@ -387,6 +370,7 @@ class Engine:
                 if lease.item_id not in live:
                     self.leases.drop(lease)
             self.worktrees.clean_stale(live)
+            self.portfolio.clean_stale(live)
         return recovered
 
 

@@ -14,12 +14,14 @@ Review text is data: it only ever reaches a prompt between the untrusted-data ma
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import worktree
 from .backlog import Backlog, BacklogStore
+from .errors import BacklogError
 from .execution import ExecutionSettings, Progress
-from .forges.base import Forge, ForgeError, PullState, PullStatus
+from .forges.base import Forge, PullState, PullStatus
 from .lifecycle import allowed
 from .model import BacklogItem, TaskStatus, utcnow
 from .store import StateStore
@@ -41,23 +43,25 @@ class Followed:
 def follow(
     store: BacklogStore,
     state: StateStore,
-    forge: Forge,
+    forge_for: Callable[[BacklogItem], Forge],
     settings: ExecutionSettings,
     *,
     actor: str,
 ) -> list[Followed]:
-    """Follow every pull request an item in PR is waiting on (module docstring)."""
+    """Follow every pull request an item in PR is waiting on, on the forge of the item's
+    repository (``forge_for``; module docstring)."""
     done: list[Followed] = []
     for item in store.load().items:
         if item.status is not S.PR:
             continue
-        pull = forge.find(item.id)
-        if pull is None:
-            continue
         try:
-            status = forge.status(str(pull.number))
-        except ForgeError as error:
-            log.warning("%s: cannot follow pull request #%s: %s", item.id, pull.number, error)
+            forge = forge_for(item)
+            pull = forge.find(item.id)
+            status = forge.status(str(pull.number)) if pull is not None else None
+        except BacklogError as error:  # the forge or the repository's clone cannot be reached
+            log.warning("%s: cannot follow its pull request: %s", item.id, error)
+            continue
+        if status is None:
             continue
         outcome = _judge(item, status, state, settings)
         if outcome is not None:

@@ -102,6 +102,13 @@ class Portfolio:
         self._git(repo, remote, "checkout", "--quiet", "--force", "-B", branch, head, cwd=path)
         return path
 
+    def clean_stale(self, active: Set[str]) -> None:
+        """Remove the worktrees a dead run left in the clones (see ``Worktrees.clean_stale``)."""
+        for repo in sorted(self.repos):
+            clone = self.path_for(repo)
+            if (clone / ".git").is_dir():
+                self._worktrees(repo, clone).clean_stale(active)
+
     def workspace(self, item: BacklogItem, home: Workspace, home_repo: str | None) -> Workspace:
         """``home`` for an item of this repository, else the workspace in its repository's clone
         (set up once per run)."""
@@ -115,13 +122,14 @@ class Portfolio:
 
     def _workspace(self, repo: str, home: Tools) -> Workspace:
         clone = self.checkout(repo)
-        owner, name = repo.split("/")
         command = self.test_command or detected_command(clone) or ()
         settings = dataclasses.replace(home.settings, test_command=command, base_branch=None)
         forge = self._forge(repo, clone, home.forge)
         tools = dataclasses.replace(home, repo=clone, forge=forge, settings=settings)
-        worktrees = Worktrees(clone, self.state, under=("repo-worktrees", owner, name))
-        return Workspace(worktrees, worktree.base_branch(clone), tools)
+        return Workspace(self._worktrees(repo, clone), worktree.base_branch(clone), tools)
+
+    def _worktrees(self, repo: str, clone: Path) -> Worktrees:
+        return Worktrees(clone, self.state, under=("repo-worktrees", *repo.split("/")))
 
     def _forge(self, repo: str, clone: Path, home: Forge) -> Forge:
         """The home forge's kind, for ``repo``: pushed to its clone URL."""

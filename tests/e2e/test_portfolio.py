@@ -115,3 +115,36 @@ def test_an_issue_of_another_repository_is_worked_on_in_its_clone(
     assert git(Path(github.git_url("acme", "calc")), "rev-parse", branch) == git(
         clone, "rev-parse", branch
     )
+
+    # The next run follows the pull request on acme/calc: merged there, DONE here.
+    github.merge_pull("acme", "calc", int(str(pull["number"])))
+    again = run_cli("run", "--no-discover", "--format", "json", *options(github),
+                    "--set", "agent.type=scripted", "--set", f"agent.script={script}",
+                    "--set", "execution.forge=github")  # fmt: skip
+    assert again.code == 0, again.err
+    assert [f["status"] for f in json.loads(again.out)["followed"]] == ["DONE"]
+    assert items(manager)[0]["status"] == "DONE"
+
+
+def test_a_repository_that_cannot_be_cloned_blocks_only_its_items(
+    manager: Path, run_cli: RunCli, github: GitHubStandIn, tmp_path: Path
+) -> None:
+    github.add_issue(
+        "acme", "calc", "add returns the difference", body="- [ ] add(2, 3) is 5",
+        labels=["bug"], user="alice",
+    )  # fmt: skip
+    assert run_cli("discover", "--source", "github_issues", *options(github)).code == 0
+    broken = [*options(github), "--set", f"github.cloneUrl={tmp_path}/missing/{{repo}}.git"]
+    script = tmp_path / "none.yml"
+    script.write_text("{}\n")
+
+    outcome = run_cli(
+        "run", "--no-discover", "--format", "json", *broken,
+        "--set", "agent.type=scripted", "--set", f"agent.script={script}",
+    )  # fmt: skip
+
+    assert outcome.code == 0, outcome.err
+    [row] = json.loads(outcome.out)["processed"]
+    assert row["status"] == "BLOCKED"
+    assert "acme/calc" in str(row["reason"])
+    assert items(manager)[0]["status"] == "BLOCKED"

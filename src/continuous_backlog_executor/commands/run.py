@@ -20,13 +20,14 @@ from ..agents.base import Agent, Usage
 from ..config import SETTINGS
 from ..context import Context
 from ..discovery import merge
-from ..engine import Engine, RunSummary
+from ..engine import Engine
 from ..errors import ConfigError
 from ..evidence import usage_text
 from ..execution import ExecutionSettings
 from ..forges import configured
 from ..output import console, print_json, print_table
 from ..sources.base import Quiet
+from ..summary import RunSummary
 from . import _options, discover, plan, status
 
 log = logging.getLogger(__name__)
