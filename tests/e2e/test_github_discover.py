@@ -120,11 +120,19 @@ def test_review_comments_on_open_pull_requests_become_follow_ups(
         user="alice",
     )  # fmt: skip
 
+    settled = github.add_review_comment(
+        "acme", "widgets", pull["number"], "Typo here", path="README.md", line=1, user="alice"
+    )
+    github.resolve_thread("acme", "widgets", pull["number"], settled["id"])
+
     outcome = discover(run_cli, github)
 
     assert outcome.code == 0, outcome.err
-    item = backlog(repo)["Review: Rename this helper"]
+    found = backlog(repo)
+    item = found["Review: Rename this helper"]
     assert pull["html_url"] in list(item["links"])  # type: ignore[call-overload]
+    assert "Review: Typo here" not in found  # its thread is resolved
+    assert any(r.path == "/graphql" for r in github.requests)
 
 
 def test_without_a_token_the_github_sources_say_they_are_skipped(

@@ -155,6 +155,19 @@ class GitHubClient:
         """``POST path`` with a JSON body; its decoded answer (``None`` when empty)."""
         return self._write("POST", path, json)
 
+    def graphql(self, query: str, variables: Mapping[str, object]) -> Any:
+        """The ``data`` of a GraphQL query (``/graphql``, or Enterprise's ``/api/graphql``);
+        a ``GitHubError`` quoting GitHub's message when it answers with errors instead."""
+        api = self.settings.api_url.rstrip("/")
+        # Built from the configured URL, never from a server's link: safe for the token.
+        url = f"{api.removesuffix('/v3')}/graphql" if api.endswith("/api/v3") else f"{api}/graphql"
+        response = self._send("POST", url, json={"query": query, "variables": dict(variables)})
+        answer = self._decode(response, url) if response.content else None
+        if not isinstance(answer, dict) or answer.get("data") is None:
+            errors = answer.get("errors") if isinstance(answer, dict) else None
+            raise GitHubError(f"GitHub's GraphQL API answered with errors: {errors!r}"[:500])
+        return answer["data"]
+
     def patch(self, path: str, json: Mapping[str, object]) -> Any:
         """``PATCH path`` with a JSON body; its decoded answer."""
         return self._write("PATCH", path, json)

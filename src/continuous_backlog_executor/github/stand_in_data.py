@@ -217,6 +217,14 @@ class GitHubData:
             repo.review_comments.setdefault(number, []).append(comment)
             return comment
 
+    def resolve_thread(self, owner: str, name: str, number: int, comment_id: int) -> None:
+        """Mark the review thread that ``comment_id`` starts as resolved."""
+        repo = self.repo(owner, name)
+        with self.lock:
+            for comment in repo.review_comments.get(number, []):
+                if comment["id"] == comment_id:
+                    comment["resolved"] = True
+
     def add_check_run(
         self,
         owner: str,

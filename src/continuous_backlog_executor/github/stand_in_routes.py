@@ -53,6 +53,8 @@ def route(
     data: GitHubData, method: str, path: str, query: Mapping[str, str], body: Any
 ) -> Reply | Listing:
     """The answer to ``method path``: 404 for unknown paths, repositories and numbers."""
+    if method == "POST" and path == "/graphql":
+        return _graphql(data, body)
     found = _REPO_PATH.fullmatch(path)
     if found is None:
         return Reply(404, NOT_FOUND)
@@ -66,6 +68,34 @@ def route(
             except KeyError:  # no such issue, pull request or review
                 return Reply(404, NOT_FOUND)
     return Reply(404, NOT_FOUND)
+
+
+def _graphql(data: GitHubData, body: Any) -> Reply:
+    """The one GraphQL query the engine asks: a pull request's review threads, each with
+    whether it is resolved and its comments' ids. The variables say which pull request; the
+    query text itself is not parsed."""
+    variables = body.get("variables", {}) if isinstance(body, dict) else {}
+    repo = data.repos.get(f"{variables.get('owner')}/{variables.get('name')}")
+    number = variables.get("number")
+    if repo is None or number not in repo.threads:
+        return Reply(200, {"data": None, "errors": [{"type": "NOT_FOUND", "message": "none"}]})
+    comments = repo.review_comments.get(number, [])
+    threads = [
+        {
+            "isResolved": bool(top.get("resolved")),
+            "comments": {
+                "nodes": [
+                    {"databaseId": c["id"]}
+                    for c in comments
+                    if c["id"] == top["id"] or c.get("in_reply_to_id") == top["id"]
+                ]
+            },
+        }
+        for top in comments
+        if "in_reply_to_id" not in top
+    ]
+    pull = {"reviewThreads": {"nodes": threads}}
+    return Reply(200, {"data": {"repository": {"pullRequest": pull}}})
 
 
 def _invalid(message: str, *errors: Json) -> Reply:

@@ -7,9 +7,8 @@ skipped, with why. Issue and comment text is data: it is cleaned, capped and onl
 between the untrusted-data markers of a prompt. Without a token in ``github.tokenEnv``'s
 variable both sources say they are skipped and why, and everything else works as before.
 
-GitHub's REST API does not say whether a review thread is resolved; a top-level review comment
-on an open pull request counts as open, and one on an outdated diff (no ``position`` any more)
-as settled.
+Which review threads are resolved comes from GitHub's GraphQL API (REST does not say); the
+comments of a resolved thread are left alone.
 """
 
 from __future__ import annotations
@@ -142,12 +141,45 @@ def _reviews(
     pulls = own_first(client.paginate(f"/repos/{repo}/pulls", {"state": "open"}, limit=limit))
     for pull in pulls:
         own = is_own(pull)
+        settled = _resolved(client, repo, pull.get("number"))
         for comment in client.paginate(f"/repos/{repo}/pulls/{pull.get('number')}/comments"):
-            if "position" in comment and comment["position"] is None:
-                continue  # on an outdated diff: the code it was about has changed
+            if comment.get("id") in settled:
+                continue  # its thread was resolved on GitHub
             found = review_comment_finding(repo, pull, comment, trust, own_pr=own)
             if found is not None:
                 yield found
+
+
+_THREADS = """
+query($owner: String!, $name: String!, $number: Int!) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      reviewThreads(first: 100) {
+        nodes { isResolved comments(first: 100) { nodes { databaseId } } }
+      }
+    }
+  }
+}"""
+
+
+def _resolved(client: GitHubClient, repo: str, number: object) -> set[object]:
+    """The ids of the review comments in resolved threads of pull request ``number``: REST
+    does not say which threads are resolved, GraphQL does."""
+    owner, _, name = repo.partition("/")
+    data = client.graphql(_THREADS, {"owner": owner, "name": name, "number": number})
+    try:
+        threads = data["repository"]["pullRequest"]["reviewThreads"]["nodes"]
+        return {
+            comment["databaseId"]
+            for thread in threads
+            if thread.get("isResolved")
+            for comment in thread["comments"]["nodes"]
+        }
+    except (KeyError, TypeError, AttributeError) as error:
+        raise SourceError(
+            f"{REVIEWS}: GitHub's review threads of {repo}#{number} have an unexpected shape "
+            f"(no {error})"
+        ) from None
 
 
 def _trust(options: Mapping[str, Any]) -> TrustRules:
