@@ -21,6 +21,8 @@ def test_the_demo_drives_the_example_to_pull_requests(tmp_path: Path, run_cli: R
 
     assert result.code == 0, result.err
     assert "== 2. The run: discover, then each item through the micro-cycle ==" in result.out
+    # The status report after the run counts the run's own events.
+    assert "this period: 6 processed, 0 completed, 3 blocked" in result.out
     items = {
         i["id"]: i
         for i in YAML(typ="safe").load((target / "DOCS" / "backlog.yml").read_text())["items"]

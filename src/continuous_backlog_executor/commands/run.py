@@ -25,6 +25,7 @@ from ..errors import ConfigError
 from ..evidence import usage_text
 from ..execution import ExecutionSettings
 from ..forges import configured
+from ..model import utcnow
 from ..output import console, print_json, print_table
 from ..sources.base import Quiet
 from ..summary import RunSummary
@@ -212,4 +213,5 @@ def _report(ctx: Context, summary: RunSummary, output: str) -> None:
     if total.turns or total.input_tokens:
         out.print(f"agent usage: {usage_text(dataclasses.asdict(total))}", markup=False)
     out.print(f"evidence receipts: {ctx.state.root / 'receipts'}", markup=False)
-    status.run(argparse.Namespace(format="table"), ctx)
+    # The report covers the run's own events, so its period ends now, not when the run began.
+    status.run(argparse.Namespace(format="table"), dataclasses.replace(ctx, now=utcnow()))
