@@ -34,6 +34,8 @@ class AnthropicClient(JsonClient):
             settings,
             url=endpoint(settings.base_url, "messages" if versioned else "v1/messages"),
             headers={"anthropic-version": VERSION} | ({"x-api-key": key} if key else {}),
+            encode=request_body,
+            decode=parse_reply,
             key_hint=key_hint,
             sleep=sleep,
         )
@@ -42,16 +44,6 @@ class AnthropicClient(JsonClient):
     def name(self) -> str:
         """The backend's name."""
         return "anthropic"
-
-    def body(
-        self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec]
-    ) -> dict[str, object]:
-        """The JSON body of one message request."""
-        return request_body(self._settings, system, messages, tools)
-
-    def parse(self, raw: Mapping[str, object]) -> Reply:
-        """The reply in one message response."""
-        return parse_reply(raw, self._url)
 
 
 def request_body(

@@ -324,10 +324,15 @@ def _truncate(text: str) -> str:
     return text if len(text) <= DETAIL_CHARS else f"{text[:DETAIL_CHARS]}... (cut)"
 
 
+# How an API writes a request body and reads a reply, in its own wire format.
+Encode = Callable[[ChatSettings, str, Sequence[Message], Sequence[ToolSpec]], dict[str, object]]
+Decode = Callable[[Mapping[str, object], str], Reply]
+
+
 class JsonClient:
     """What both API clients share: one POST of the whole conversation, retried as
     ``post_json`` does, its answer parsed. A client says where (``url``), with which
-    ``headers``, and how to write the body and read the answer."""
+    ``headers``, and how to write the body (``encode``) and read the answer (``decode``)."""
 
     def __init__(
         self,
@@ -335,12 +340,16 @@ class JsonClient:
         *,
         url: str,
         headers: Mapping[str, str],
+        encode: Encode,
+        decode: Decode,
         key_hint: str = "",
         sleep: Sleep = time.sleep,
     ) -> None:
         self._settings = settings
         self._url = url
         self._headers = dict(headers)
+        self._encode = encode
+        self._decode = decode
         self._key_hint = key_hint  # where the key came from, e.g. "$OPENAI_API_KEY"
         self._sleep = sleep
 
@@ -348,20 +357,10 @@ class JsonClient:
         """One request for the whole conversation so far."""
         raw = post_json(
             self._url,
-            self.body(system, messages, tools),
+            self._encode(self._settings, system, messages, tools),
             headers=self._headers,
             settings=self._settings,
             key_hint=self._key_hint,
             sleep=self._sleep,
         )
-        return self.parse(raw)
-
-    def body(
-        self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec]
-    ) -> dict[str, object]:
-        """The JSON body of one request, in the API's wire format."""
-        raise NotImplementedError
-
-    def parse(self, raw: Mapping[str, object]) -> Reply:
-        """The reply in ``raw``, the API's decoded answer."""
-        raise NotImplementedError
+        return self._decode(raw, self._url)

@@ -31,6 +31,8 @@ class OpenAIClient(JsonClient):
             url=endpoint(settings.base_url, "chat/completions"),
             # Local servers (Ollama, vLLM) often need no key: then no Authorization header.
             headers={"Authorization": f"Bearer {key}"} if key else {},
+            encode=request_body,
+            decode=parse_reply,
             key_hint=key_hint,
             sleep=sleep,
         )
@@ -39,16 +41,6 @@ class OpenAIClient(JsonClient):
     def name(self) -> str:
         """The backend's name."""
         return "openai"
-
-    def body(
-        self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec]
-    ) -> dict[str, object]:
-        """The JSON body of one chat completion."""
-        return request_body(self._settings, system, messages, tools)
-
-    def parse(self, raw: Mapping[str, object]) -> Reply:
-        """The reply in one chat completion."""
-        return parse_reply(raw, self._url)
 
 
 def request_body(
