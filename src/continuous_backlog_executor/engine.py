@@ -297,7 +297,13 @@ class Engine:
         if stop.fatal:
             self.halted = stop.reason
             return self._finish(attempt, S.READY, f"not attempted further: {stop.reason}")
-        if stop.outcome is Outcome.NO_CHANGE and attempt.item.status is S.NEW:
+        # An item that never reached DOING (its criteria could not be restated) needs refining;
+        # one whose micro-cycle ran and changed nothing is blocked like any other stop. The
+        # stored status decides: the attempt's copy is from before the item was picked.
+        if stop.outcome is Outcome.NO_CHANGE and self.ctx.load().get(attempt.item.id).status in (
+            S.NEW,
+            S.REFINED,
+        ):
             return self._finish(attempt, S.REFINED, stop.reason)
         return self._finish(attempt, S.BLOCKED, stop.reason)
 

@@ -205,6 +205,21 @@ def test_a_misbehaving_agent_never_reaches_a_pull_request(
     assert git(project, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
 
 
+def test_a_new_item_whose_micro_cycle_changes_nothing_is_blocked_not_left_doing(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    # Slices are written NEW with their criteria, so they go straight to DOING; a "no change"
+    # stop must still leave them somewhere the next run can see, not in DOING.
+    backlog = project / "DOCS" / "backlog.yml"
+    backlog.write_text(backlog.read_text().replace("status: READY", "status: NEW"))
+    git(project, "commit", "-q", "-am", "CALC-1 is new")
+
+    row = processed(run(run_cli, script(tmp_path, {})))
+
+    assert (row["outcome"], row["status"]) == ("no change", "BLOCKED")
+    assert item(project)["status"] == "BLOCKED"
+
+
 def test_an_agent_that_commits_on_its_own_is_judged_like_any_other(
     project: Path, tmp_path: Path, run_cli: RunCli
 ) -> None:
