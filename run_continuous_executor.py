@@ -20,7 +20,17 @@ from continuous_backlog_executor import bootstrap  # noqa: E402
 
 if __name__ == "__main__":
     bootstrap.ensure(
-        ROOT, modules=("ruamel.yaml", "filelock", "rich", "detect_secrets", "pytest", "httpx")
+        ROOT,
+        modules=(
+            "ruamel.yaml",
+            "filelock",
+            "rich",
+            "detect_secrets",
+            "pytest",
+            "httpx",
+            "coverage",
+            "matplotlib",
+        ),
     )
     from continuous_backlog_executor.cli import legacy_main
 

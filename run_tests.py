@@ -18,7 +18,16 @@ from continuous_backlog_executor import bootstrap  # noqa: E402
 if __name__ == "__main__":
     bootstrap.ensure(
         ROOT,
-        modules=("ruamel.yaml", "filelock", "rich", "pytest", "hypothesis", "httpx"),
+        modules=(
+            "ruamel.yaml",
+            "filelock",
+            "rich",
+            "pytest",
+            "hypothesis",
+            "httpx",
+            "coverage",
+            "matplotlib",
+        ),
         extras="dev",
     )
     import pytest

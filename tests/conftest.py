@@ -53,6 +53,11 @@ def isolated_home(
     for name in list(os.environ):
         if name.startswith("BACKLOG_") or name in forced:
             monkeypatch.delenv(name, raising=False)
+    # Measuring coverage runs a project's tests again for every report, and drawing the HTML
+    # page's charts takes a second; the tests of the reports turn both back on, the others
+    # need not pay for them on every run.
+    monkeypatch.setenv("BACKLOG_REPORTS__COVERAGE", "false")
+    monkeypatch.setenv("BACKLOG_REPORTS__HTML", "false")
     _GUARD["active"] = True
     try:
         yield home

@@ -284,6 +284,25 @@ SETTINGS: dict[str, Setting] = {
     "escalation.max_diff_lines": Setting(
         number(1, whole=True), 400, "A diff with more changed lines than this needs approval."
     ),
+    "reports.coverage": Setting(
+        flag, True, "Measure line coverage with coverage.py for the status report's coverage_delta."
+    ),
+    "reports.coverage_timeout": Setting(
+        number(1), 600.0, "Seconds one run of the tests under coverage.py may take."
+    ),
+    "reports.keep": Setting(
+        number(1, whole=True), 30, "Status reports kept in the status folder (the newest always)."
+    ),
+    "reports.keep_days": Setting(
+        number(0), 90, "Status reports older than this many days are pruned (the newest stays)."
+    ),
+    "reports.history_rows": Setting(
+        number(10, whole=True), 500, "Rows of history.jsonl before old days are rolled up."
+    ),
+    "reports.html": Setting(flag, True, "Write the HTML report, index.html, with its charts."),
+    "reports.starving_days": Setting(
+        number(0), 30, "An item waiting longer than this many days counts as starving."
+    ),
     "paths.backlog": Setting(text, "DOCS/backlog.yml", "The backlog file."),
     "paths.status_dir": Setting(text, "DOCS/status", "Where status reports are written."),
     "paths.tech_debt": Setting(text, "DOCS/tech_debt.md", "The tech-debt summary."),

@@ -154,7 +154,7 @@ def _take(
             Change(ChangeKind.MERGED, other.id, other.title, _describe(finding.origin))
         )
         return
-    item = backlog.add(_new_item(finding, discovered_id(finding, index.ids), now))
+    item = backlog.add(new_item(finding, discovered_id(finding, index.ids), now))
     index.add(item)
     result.changes.append(Change(ChangeKind.ADDED, item.id, item.title, _describe(finding.origin)))
 
@@ -163,7 +163,7 @@ def _pinned(finding: Finding) -> Source:
     return dataclasses.replace(finding.origin, fingerprint=finding.fingerprint)
 
 
-def _new_item(finding: Finding, item_id: str, now: datetime) -> BacklogItem:
+def new_item(finding: Finding, item_id: str, now: datetime) -> BacklogItem:
     return BacklogItem(
         id=item_id,
         title=finding.title,

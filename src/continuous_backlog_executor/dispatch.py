@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 # The engine's planning step: the next decision, given the items taken and a test of items in use.
 NextDecision = Callable[[set[str], str | None, Callable[[BacklogItem], bool]], Decision | None]
 
+BACKLOG_CLEARED = "nothing actionable is left"  # a full pass over the backlog ended
 WAIT = 0.5  # seconds a worker waits before looking again while others work
 
 
@@ -75,7 +76,7 @@ class Dispatcher:
                     self.taken += 1
                     return decision
                 if not self.busy:
-                    self._stop("nothing actionable is left")
+                    self._stop(BACKLOG_CLEARED)
                     break
                 # Running items may free files, or add slices: look again when one ends.
                 self.cond.wait(WAIT)

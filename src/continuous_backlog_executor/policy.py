@@ -174,6 +174,7 @@ class Action(StrEnum):
 
 
 MICRO_CYCLE = ("red", "green", "refactor", "security", "docs", "ci", "pull request")
+REVIEW = "review"  # the source kind of the end-of-pass review's meta-items
 SLICED = "sliced"  # the label of an item split into child items
 WORKABLE = frozenset({TaskStatus.NEW, TaskStatus.REFINED, TaskStatus.READY})
 
@@ -207,6 +208,8 @@ def _not_here(item: BacklogItem, home: str | None, portfolio: Set[str]) -> str |
         )
     if SLICED in item.labels:
         return "split into slices; done when they are"
+    if item.source is not None and item.source.kind == REVIEW:
+        return "a process improvement from the end-of-pass review: for a person to act on"
     return None
 
 

@@ -359,7 +359,7 @@ def test_a_bad_log_level_environment_variable_is_a_clear_error(repo: Path, tmp_p
             ("frobnicate",),
             "backlog: error: argument COMMAND: invalid choice: 'frobnicate' (choose from 'add', "
             "'approve', 'block', 'demo', 'discover', 'explain', 'list', 'merge', 'plan', 'prs', "
-            "'run', 'show', 'status', 'unblock')",
+            "'report', 'review', 'run', 'show', 'status', 'tune', 'unblock')",
             id="unknown-command",
         ),
         pytest.param(

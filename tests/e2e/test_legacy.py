@@ -119,7 +119,8 @@ def test_status_report_writes_a_report(repo: Path) -> None:
         "BLOCKED": 0,
     }
     assert lines(result.stdout) == [
-        f"Status report written to {report_path} (and {report_path.with_suffix('.md').name})",
+        f"Status report written to {report_path} (and {report_path.with_suffix('.md').name}, "
+        "latest.json, latest.md, tech_debt.md)",
         "  backlog: 4 items (NEW 2, READY 2)",
         "  this period: 0 processed, 0 completed, 0 blocked",
         "  WSJF of open items: median 9.3333, max 12.0",

@@ -10,6 +10,7 @@ import pytest
 from continuous_backlog_executor.lifecycle import Event
 from continuous_backlog_executor.model import BacklogItem, TaskStatus
 from continuous_backlog_executor.reports import status
+from continuous_backlog_executor.reports.markdown import markdown
 from continuous_backlog_executor.scoring import RankedItem, ScoringSettings, rank
 
 S = TaskStatus
@@ -136,7 +137,9 @@ def test_throughput_counts_only_events_in_the_period(report: dict[str, Any]) -> 
     assert report["items_completed"] == 3
     assert report["items_processed"] == 4  # done-1, done-2, back-1, doing-1
     assert report["items_blocked"] == 1  # blocked-1's second block; the first was before
-    assert report["completion_rate"] == 0.75
+    assert report["items_delivered"] == ["pr-1", "done-1", "done-2"]
+    # Picked in the period and delivered: done-1 and done-2 of four.
+    assert report["completion_rate"] == 0.5
 
 
 def test_cycle_time_average_in_seconds(report: dict[str, Any]) -> None:
@@ -282,11 +285,11 @@ def test_a_single_open_item_distribution() -> None:
         "# Backlog status, 2026-02-10T12:00:00Z",
         "Period: 2026-02-01T00:00:00Z to 2026-02-10T12:00:00Z.",
         "| Items processed (entered DOING) | 4 |",
-        "| Items completed | 3 |",
+        "| Items completed (merged or done) | 3 |",
         "| Items blocked | 1 |",
-        "| Completion rate | 0.75 |",
+        "| Completion rate | 0.5 |",
         "| Average cycle time (s) | 3600.0 |",
-        "| Coverage delta | - |",
+        "| Coverage delta (points) | - |",
         "- no coverage measurement was recorded in this period",
         "| NEW | 1 |",
         "| REFINED | 1 |",
@@ -312,64 +315,33 @@ def test_a_single_open_item_distribution() -> None:
     ],
 )
 def test_markdown_shows_the_same_numbers(report: dict[str, Any], line: str) -> None:
-    assert line in status.markdown(report).splitlines()
+    assert line in markdown(report).splitlines()
 
 
 def test_markdown_leaves_out_the_cycle_time_note_when_there_is_a_time(
     report: dict[str, Any],
 ) -> None:
-    text = status.markdown(report)
+    text = markdown(report)
 
     assert "no item finished a DOING cycle in this period" not in text
     assert text.endswith("1. back-1 (WSJF 1.0): Work on back-1\n")
 
 
-def test_markdown_of_an_empty_report() -> None:
-    text = status.markdown(status.build([], [], now=NOW, since=None))
+def test_markdown_of_an_empty_report_says_so_in_each_section() -> None:
+    text = markdown(status.build([], [], now=NOW, since=None))
 
-    assert text == (
-        "# Backlog status, 2026-02-10T12:00:00Z\n"
-        "\n"
-        "Period: the start of the journal to 2026-02-10T12:00:00Z.\n"
-        "\n"
-        "| Metric | Value |\n"
-        "| --- | --- |\n"
-        "| Items processed (entered DOING) | 0 |\n"
-        "| Items completed | 0 |\n"
-        "| Items blocked | 0 |\n"
-        "| Completion rate | - |\n"
-        "| Average cycle time (s) | - |\n"
-        "| Coverage delta | - |\n"
-        "\n"
-        "- no coverage measurement was recorded in this period\n"
-        "- no item finished a DOING cycle in this period\n"
-        "\n"
-        "## Backlog by status\n"
-        "\n"
-        "| Status | Items |\n"
-        "| --- | --- |\n"
-        "| NEW | 0 |\n"
-        "| REFINED | 0 |\n"
-        "| READY | 0 |\n"
-        "| DOING | 0 |\n"
-        "| PR | 0 |\n"
-        "| MERGED | 0 |\n"
-        "| DONE | 0 |\n"
-        "| BLOCKED | 0 |\n"
-        "\n"
-        "## WSJF of open items\n"
-        "\n"
-        "No open items.\n"
-        "\n"
-        "## Blocked items\n"
-        "\n"
-        "Nothing is blocked.\n"
-        "\n"
-        "## Completed in this period\n"
-        "\n"
-        "Nothing.\n"
-        "\n"
-        "## Next up\n"
-        "\n"
-        "Nothing is waiting.\n"
-    )
+    for line in (
+        "Period: the start of the journal to 2026-02-10T12:00:00Z.",
+        "| Items processed (entered DOING) | 0 |",
+        "| Completion rate | - |",
+        "| Average cycle time (s) | - |",
+        "- no item finished a DOING cycle in this period",
+        "| BLOCKED | 0 |",
+        "No open items.",
+        "No cycle ended in this period.",
+        "No gate failed in this period.",
+        "Nothing was held for approval in this period.",
+        "Nothing is blocked.",
+        "Nothing is waiting.",
+    ):
+        assert line in text.splitlines(), line

@@ -20,9 +20,12 @@ from . import (
     merge,
     plan,
     prs,
+    report,
+    review,
     run,
     show,
     status,
+    tune,
     unblock,
 )
 from . import list as list_
@@ -53,8 +56,11 @@ COMMANDS: dict[str, Command] = {
     "merge": merge,
     "plan": plan,
     "prs": prs,
+    "report": report,
+    "review": review,
     "run": run,
     "show": show,
     "status": status,
+    "tune": tune,
     "unblock": unblock,
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -12,10 +13,13 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 
 from ..context import Context
 from ..discovery import ChangeKind, Merge, merge, scan
-from ..errors import ConfigError
+from ..errors import BacklogError, ConfigError
 from ..output import console, print_json
+from ..reports import tech_debt
 from ..sources import SOURCES
 from ..sources.base import DiscoverySource, Finding, Observer, Quiet, Scan
+
+log = logging.getLogger(__name__)
 
 NAME = "discover"
 HELP = "find items in the code and merge them into the backlog"
@@ -93,6 +97,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     else:
         with ctx.store.transaction() as backlog:
             result = merge(backlog, scans, now=ctx.now, actor=actor)
+        _tech_debt(ctx)
     if args.format == "json":
         print_json(_json(scans, result, dry_run=args.dry_run))
     else:
@@ -146,6 +151,16 @@ def _finding_json(finding: Finding) -> dict[str, object]:
         "labels": list(finding.labels),
         "description": finding.description,
     }
+
+
+def _tech_debt(ctx: Context) -> None:
+    """Regenerate the tech-debt page from the merged backlog; a page a person broke is
+    reported, not overwritten, and does not fail the discovery that already landed."""
+    ranked = ctx.load().ranked(ctx.config.scoring, ctx.now)
+    try:
+        tech_debt.write(ctx.config.path("tech_debt"), ranked, ctx.now)
+    except BacklogError as error:
+        log.warning("%s", error)
 
 
 def _json(scans: Sequence[Scan], result: Merge, *, dry_run: bool) -> dict[str, object]:

@@ -20,6 +20,7 @@ from ..agents.base import Agent, Usage
 from ..config import SETTINGS
 from ..context import Context
 from ..discovery import merge
+from ..dispatch import BACKLOG_CLEARED
 from ..engine import Engine
 from ..errors import ConfigError
 from ..evidence import usage_text
@@ -27,9 +28,10 @@ from ..execution import ExecutionSettings
 from ..forges import configured
 from ..model import utcnow
 from ..output import console, print_json, print_table
+from ..reports import publish
 from ..sources.base import Quiet
 from ..summary import RunSummary
-from . import _options, discover, plan, status
+from . import _options, discover, plan, review, status
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +199,7 @@ def _report(ctx: Context, summary: RunSummary, output: str) -> None:
                 "error": summary.error,
             }
         )
+        _after_run(ctx, summary, quiet=True)
         return
     out = console()
     for item_id in summary.recovered:
@@ -213,5 +216,19 @@ def _report(ctx: Context, summary: RunSummary, output: str) -> None:
     if total.turns or total.input_tokens:
         out.print(f"agent usage: {usage_text(dataclasses.asdict(total))}", markup=False)
     out.print(f"evidence receipts: {ctx.state.root / 'receipts'}", markup=False)
-    # The report covers the run's own events, so its period ends now, not when the run began.
-    status.run(argparse.Namespace(format="table"), dataclasses.replace(ctx, now=utcnow()))
+    _after_run(ctx, summary, quiet=False)
+
+
+def _after_run(ctx: Context, summary: RunSummary, *, quiet: bool) -> None:
+    """The status report after every run, and the end-of-pass review when the run went
+    through the whole backlog. Both cover the run's own events, so their period ends now,
+    not when the run began."""
+    later = dataclasses.replace(ctx, now=utcnow())
+    if quiet:
+        publish.write(later)
+    else:
+        status.run(argparse.Namespace(format="table"), later)
+    if summary.stopped_because == BACKLOG_CLEARED and not summary.error:
+        reviewed = review.review(later)
+        if not quiet:
+            review.print_summary(reviewed, ctx.config.path("status_dir"))

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ..lifecycle import Event
-from ..model import FINISHED_STATUSES, TaskStatus
+from ..model import FINISHED_STATUSES, TaskStatus, as_utc
+from ..policy import EscalationSettings, escalations
 from ..scoring import RankedItem
+from . import metrics
+from .receipts import Recorded
 
 WSJF_BUCKETS = ((0.0, 1.0), (1.0, 2.0), (2.0, 5.0), (5.0, 10.0), (10.0, float("inf")))
-CYCLE_ENDS = frozenset({TaskStatus.PR, TaskStatus.MERGED, TaskStatus.DONE})
 
 
 def _stamp(moment: datetime | None) -> str | None:
@@ -29,28 +32,10 @@ def _in_period(event: Event, since: datetime | None, until: datetime) -> bool:
     return (since is None or event.time > since) and event.time <= until
 
 
-def cycle_times(
-    events: Sequence[Event],
-    since: datetime | None,
-    until: datetime,
-    *,
-    first_event: int | None = None,
-) -> list[float]:
-    """Seconds from entering DOING to reaching PR or done, for cycles ending in the period
-    (the events from index ``first_event`` on, when given; else those between the times)."""
-    started: dict[str, datetime] = {}
-    times = []
-    for index, event in enumerate(events):
-        if event.to_status is TaskStatus.DOING:
-            started[event.item] = event.time
-        elif event.to_status in CYCLE_ENDS and event.item in started:
-            begin = started.pop(event.item)
-            in_period = (
-                index >= first_event if first_event is not None else _in_period(event, since, until)
-            )
-            if in_period:
-                times.append((event.time - begin).total_seconds())
-    return times
+def cycle_times(events: Sequence[Event], since: datetime | None, until: datetime) -> list[float]:
+    """Seconds from entering DOING to reaching PR or done, for cycles ending in the period."""
+    ended = metrics.cycles(events, lambda _index, event: _in_period(event, since, until))
+    return [cycle.seconds for cycle in ended]
 
 
 def wsjf_distribution(ranked: Sequence[RankedItem]) -> dict[str, Any]:
@@ -92,6 +77,38 @@ def _last_blocked(events: Sequence[Event]) -> dict[str, datetime]:
     return since
 
 
+def risk_classes(
+    ranked: Sequence[RankedItem], settings: EscalationSettings, attempts: Sequence[Recorded]
+) -> dict[str, str]:
+    """Each item's risk class: the first escalation trigger its words, paths or effort set
+    off, else the first one its diff set off (from the receipts), else ``low``."""
+    found: dict[str, str] = {}
+    for recorded in attempts:
+        for step in recorded.receipt.steps:
+            if step.name == "escalation" and not step.passed:
+                found.setdefault(recorded.receipt.item_id, step.reason.split(":", 1)[0])
+    for entry in ranked:
+        before = escalations(entry.item, entry.score, settings)
+        if before:
+            found[entry.item.id] = str(before[0].trigger)
+    return found
+
+
+def _latest_receipts(attempts: Sequence[Recorded]) -> dict[str, str]:
+    return {r.receipt.item_id: r.path for r in attempts}
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What a report is computed from, beside the backlog and the journal."""
+
+    receipts: Sequence[Recorded] = ()
+    risk: Mapping[str, str] = field(default_factory=dict)
+    coverage: Mapping[str, Any] | None = None  # delta, note, base and after measurements
+    starving_days: float = 30.0
+    table_rows: int = 50
+
+
 def build(
     ranked: Sequence[RankedItem],
     events: Sequence[Event],
@@ -99,13 +116,16 @@ def build(
     now: datetime,
     since: datetime | None,
     first_event: int | None = None,
+    inputs: Inputs | None = None,
 ) -> dict[str, Any]:
     """The report for the period since the previous report.
 
     The period is the journal's events from index ``first_event`` on (the previous report
     records how many it had seen, so every event lands in exactly one report); without it,
     the events in ``(since, now]``, or the whole journal when ``since`` is None as well.
+    Receipts count when their attempt finished in ``(since, now]``.
     """
+    extra = inputs or Inputs()
     if first_event is not None:
         period = list(events[first_event:])
     else:
@@ -113,26 +133,68 @@ def build(
     completed = sorted({e.item for e in period if e.to_status in FINISHED_STATUSES})
     processed = {e.item for e in period if e.to_status is TaskStatus.DOING}
     blocked_now = {e.item for e in period if e.to_status is TaskStatus.BLOCKED}
-    times = cycle_times(events, since, now, first_event=first_event)
+    ended = metrics.cycles(
+        events,
+        lambda index, event: (
+            index >= first_event if first_event is not None else _in_period(event, since, now)
+        ),
+    )
+    times = [cycle.seconds for cycle in ended]
     sizes = Counter(entry.item.status for entry in ranked)
     blocked_since = _last_blocked(events)
     open_ranked = [entry for entry in ranked if entry.item.is_open]
+    items = {entry.item.id: entry.item for entry in ranked}
+    wsjf = {entry.item.id: entry.wsjf for entry in ranked}
+    attempts = [
+        r
+        for r in extra.receipts
+        if r.receipt.finished is not None
+        and (since is None or as_utc(r.receipt.finished) > since)
+        and as_utc(r.receipt.finished) <= now
+    ]
+    delivered = metrics.delivered(period)
+    receipt_of = _latest_receipts(extra.receipts)
+    coverage = dict(extra.coverage or {})
     return {
         "timestamp": _stamp(now),
         "period": {"since": _stamp(since), "until": _stamp(now)},
         "journal_events": len(events),
         "completed_items": completed,
-        "coverage_delta": None,
-        "coverage_delta_note": "no coverage measurement was recorded in this period",
+        "coverage_delta": coverage.get("delta"),
+        "coverage_delta_note": coverage.get("note")
+        if coverage
+        else "no coverage measurement was recorded in this period",
+        "coverage": {k: v for k, v in coverage.items() if k not in ("delta", "note")},
         "cycle_time_avg": round(statistics.fmean(times), 1) if times else None,
         "cycle_time_note": None if times else "no item finished a DOING cycle in this period",
         "items_processed": len(processed),
         "items_completed": len(completed),
         "items_blocked": len(blocked_now),
-        "completion_rate": round(len(completed) / len(processed), 4) if processed else None,
+        "items_delivered": [item_id for item_id, _ in delivered],
+        # Of the items picked in the period, the share whose work reached a PR or done.
+        "completion_rate": round(len(processed & {i for i, _ in delivered}) / len(processed), 4)
+        if processed
+        else None,
         "backlog_size_by_status": {status.value: sizes.get(status, 0) for status in TaskStatus},
         "backlog_size": len(ranked),
         "wsjf_distribution": wsjf_distribution(ranked),
+        "throughput": metrics.throughput(delivered, wsjf, since, now),
+        "cycle_time": {
+            **metrics.cycle_time_by(ended, items),
+            "cycles": [
+                {"id": c.item, "ended": _stamp(c.ended), "seconds": round(c.seconds, 1)}
+                for c in ended
+            ],
+        },
+        "agent_success": metrics.agent_success(attempts, items, extra.risk),
+        "gate_failures": metrics.gate_failures(attempts),
+        "gate_failures_by_type": metrics.gate_failures_by_type(attempts, items),
+        "outcomes": metrics.outcomes(attempts),
+        "sent_back": metrics.sent_back(period),
+        "escalations": metrics.escalations(period),
+        "spend": metrics.spend(attempts, extra.receipts, [item for item, _ in delivered]),
+        "ages": metrics.ages(ranked, now, extra.starving_days),
+        "risks": metrics.risks(ranked, extra.risk),
         "blocked_items": [
             {
                 "id": entry.item.id,
@@ -148,61 +210,19 @@ def build(
             for e in open_ranked
             if e.item.status in (TaskStatus.NEW, TaskStatus.REFINED, TaskStatus.READY)
         ][:5],
+        "ranked": [
+            {
+                "rank": number,
+                "id": e.item.id,
+                "title": e.item.title,
+                "status": str(e.item.status),
+                "type": str(e.item.task_type),
+                "source": metrics.source_of(e.item),
+                "wsjf": round(e.wsjf, 4),
+                "age_days": round((now - e.item.created_at).total_seconds() / 86400, 1),
+                "pr_url": e.item.pr_url,
+                "receipt": receipt_of.get(e.item.id),
+            }
+            for number, e in enumerate(open_ranked[: extra.table_rows], start=1)
+        ],
     }
-
-
-def _cell(value: object) -> str:
-    return "-" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def markdown(report: dict[str, Any]) -> str:
-    """The report for people, with the same numbers as the JSON."""
-    since = report["period"]["since"] or "the start of the journal"
-    dist = report["wsjf_distribution"]
-    lines = [
-        f"# Backlog status, {report['timestamp']}",
-        "",
-        f"Period: {since} to {report['period']['until']}.",
-        "",
-        "| Metric | Value |",
-        "| --- | --- |",
-        f"| Items processed (entered DOING) | {report['items_processed']} |",
-        f"| Items completed | {report['items_completed']} |",
-        f"| Items blocked | {report['items_blocked']} |",
-        f"| Completion rate | {_cell(report['completion_rate'])} |",
-        f"| Average cycle time (s) | {_cell(report['cycle_time_avg'])} |",
-        f"| Coverage delta | {_cell(report['coverage_delta'])} |",
-        "",
-    ]
-    notes = [report[k] for k in ("coverage_delta_note", "cycle_time_note") if report.get(k)]
-    lines += [f"- {note}" for note in notes] + ([""] if notes else [])
-    lines += ["## Backlog by status", "", "| Status | Items |", "| --- | --- |"]
-    lines += [
-        f"| {status} | {count} |" for status, count in report["backlog_size_by_status"].items()
-    ]
-    lines += ["", "## WSJF of open items", ""]
-    if dist["count"]:
-        lines.append(
-            f"{dist['count']} open items; min {dist['min']}, median {dist['median']}, "
-            f"mean {dist['mean']}, max {dist['max']}."
-        )
-        lines += ["", "| WSJF | Items |", "| --- | --- |"]
-        lines += [f"| {bucket} | {count} |" for bucket, count in dist["buckets"].items()]
-    else:
-        lines.append("No open items.")
-    lines += ["", "## Blocked items", ""]
-    if report["blocked_items"]:
-        lines += ["| Item | Title | Reason | Since |", "| --- | --- | --- | --- |"]
-        lines += [
-            "| " + " | ".join(_cell(b[key]) for key in ("id", "title", "reason", "since")) + " |"
-            for b in report["blocked_items"]
-        ]
-    else:
-        lines.append("Nothing is blocked.")
-    lines += ["", "## Completed in this period", ""]
-    lines += [f"- {item}" for item in report["completed_items"]] or ["Nothing."]
-    lines += ["", "## Next up", ""]
-    lines += [
-        f"1. {n['id']} (WSJF {n['wsjf']}): {_cell(n['title'])}" for n in report["next_up"]
-    ] or ["Nothing is waiting."]
-    return "\n".join(lines) + "\n"
