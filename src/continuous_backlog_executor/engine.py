@@ -68,6 +68,8 @@ class Engine:
         self.home = ctx.config.value("github.repo") or origin_repo(ctx.repo)
         self.portfolio = configured(ctx)  # the other repositories' items are worked on in clones
         self.here = Workspace(self.worktrees, self.base, self.tools)
+        # Called after each item (from its worker's thread): the status report is refreshed.
+        self.after_cycle: Callable[[Processed], None] | None = None
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -107,6 +109,8 @@ class Engine:
                 done = self.process(decision)
             finally:
                 dispatcher.done(decision, done)
+            if done is not None and self.after_cycle is not None:
+                self.after_cycle(done)
 
     def _stop_reason(self) -> str | None:
         if self.halted is not None:

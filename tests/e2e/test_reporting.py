@@ -16,6 +16,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from conftest import Outcome, git
+from continuous_backlog_executor import context
+from continuous_backlog_executor.reports import publish
 from continuous_backlog_executor.reports.markdown import cell
 
 RunCli = Callable[..., Outcome]
@@ -378,3 +380,22 @@ def test_review_proposes_tuning_that_applies_only_when_asked(
         if (i.get("source") or {}).get("kind") == "review"
     ]
     assert titles == ["1 item(s) waited over 30 days despite aging"]
+
+
+def test_the_refresh_after_each_item_updates_latest_without_a_dated_report(
+    project: Path, run_cli: RunCli
+) -> None:
+    assert run_cli("status").code == 0
+    folder = _status(project)
+    dated = sorted(folder.glob("status_*.json"))
+    rows = (folder / "history.jsonl").read_text()
+    assert run_cli("block", "CALC-1", "--reason", "waiting for the spec").code == 0
+    ctx = context.build(repo=project, config_file=None, overrides={})
+
+    publish.write(ctx, final=False)
+
+    latest = json.loads((folder / "latest.json").read_text())
+    assert [b["id"] for b in latest["blocked_items"]] == ["CALC-1"]
+    assert latest["coverage_delta_note"] == "measured when the run ends"
+    assert sorted(folder.glob("status_*.json")) == dated
+    assert (folder / "history.jsonl").read_text() == rows

@@ -22,7 +22,7 @@ from ..context import Context
 from ..discovery import merge
 from ..dispatch import BACKLOG_CLEARED
 from ..engine import Engine
-from ..errors import ConfigError
+from ..errors import BacklogError, ConfigError
 from ..evidence import usage_text
 from ..execution import ExecutionSettings
 from ..forges import configured
@@ -30,7 +30,7 @@ from ..model import utcnow
 from ..output import console, print_json, print_table
 from ..reports import publish
 from ..sources.base import Quiet
-from ..summary import RunSummary
+from ..summary import Processed, RunSummary
 from . import _options, discover, plan, review, status
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ctx.load().get(args.item)  # an unknown id is an error before any work
     with configured(ctx) as forge:
         engine = Engine(ctx, agent=agent, forge=forge, settings=settings)
+        engine.after_cycle = _refresher(ctx)
         if not args.no_discover:
             _sync(ctx, args.format)
         with _display(args.format) as observer:
@@ -217,6 +218,22 @@ def _report(ctx: Context, summary: RunSummary, output: str) -> None:
         out.print(f"agent usage: {usage_text(dataclasses.asdict(total))}", markup=False)
     out.print(f"evidence receipts: {ctx.state.root / 'receipts'}", markup=False)
     _after_run(ctx, summary, quiet=False)
+
+
+def _refresher(ctx: Context) -> Callable[[Processed], None]:
+    """After each item, the run so far in ``latest.*``, the HTML page and the tech-debt page;
+    one worker at a time, and a failure to write them never stops the run."""
+    lock = threading.Lock()
+
+    def refresh(done: Processed) -> None:
+        with lock:
+            try:
+                publish.write(dataclasses.replace(ctx, now=utcnow()), final=False)
+                log.debug("status report refreshed after %s", done.item_id)
+            except (BacklogError, OSError) as error:
+                log.warning("could not refresh the status report: %s", error)
+
+    return refresh
 
 
 def _after_run(ctx: Context, summary: RunSummary, *, quiet: bool) -> None:

@@ -145,8 +145,13 @@ def _receipt_base(ctx: Context, folder: Path) -> str | None:
         return None
 
 
-def write(ctx: Context) -> Published:
-    """Compute the report for the period since the previous one and write everything."""
+def write(ctx: Context, *, final: bool = True) -> Published:
+    """Compute the report for the period since the previous one and write everything.
+
+    A run refreshes the report after each item with ``final=False``: ``latest.*``, the HTML
+    page and the tech-debt page show the run so far, but no dated report, history row or
+    coverage run is made until the run ends, so each run still makes one dated report.
+    """
     backlog = ctx.load()
     folder = ctx.config.path("status_dir")
     ranked: list[RankedItem] = backlog.ranked(ctx.config.scoring, ctx.now)
@@ -167,18 +172,27 @@ def write(ctx: Context) -> Published:
         inputs=status_mod.Inputs(
             receipts=recorded,
             risk=status_mod.risk_classes(ranked, ctx.config.escalation, recorded),
-            coverage=coverage_section(ctx, last, recorded),
+            coverage=coverage_section(ctx, last, recorded)
+            if final
+            else {"delta": None, "note": "measured when the run ends"},
             starving_days=float(ctx.config.value("reports.starving_days")),
         ),
     )
-    target = _free_name(folder, ctx.now.strftime("%Y%m%dT%H%M%SZ"))
     text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
     page = markdown(report)
-    atomic_write(target, text)
-    atomic_write(target.with_suffix(".md"), page)
+    target = folder / "latest.json"
+    if final:
+        target = _free_name(folder, ctx.now.strftime("%Y%m%dT%H%M%SZ"))
+        atomic_write(target, text)
+        atomic_write(target.with_suffix(".md"), page)
     atomic_write(folder / "latest.json", text)
     atomic_write(folder / "latest.md", page)
-    rows = history.add(folder, history.row(report), int(ctx.config.value("reports.history_rows")))
+    if final:
+        rows = history.add(
+            folder, history.row(report), int(ctx.config.value("reports.history_rows"))
+        )
+    else:  # the charts show the run so far as the last point, without recording it
+        rows = [*history.read(folder / history.HISTORY), history.row(report)]
     html_path = None
     if ctx.config.value("reports.html"):
         html_path = folder / "index.html"
@@ -190,10 +204,14 @@ def write(ctx: Context) -> Published:
         # The report stands on its own; a tech-debt page a person broke is theirs to fix.
         log.warning("%s", error)
         debt_path = None
-    pruned = history.prune(
-        folder,
-        keep=int(ctx.config.value("reports.keep")),
-        keep_days=float(ctx.config.value("reports.keep_days")),
-        now=ctx.now,
+    pruned = (
+        history.prune(
+            folder,
+            keep=int(ctx.config.value("reports.keep")),
+            keep_days=float(ctx.config.value("reports.keep_days")),
+            now=ctx.now,
+        )
+        if final
+        else []
     )
     return Published(report, target, html_path, debt_path, pruned)
