@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -161,6 +162,22 @@ def test_a_run_out_of_time_is_not_measured_and_leaves_nothing_behind(repo: Path)
     assert worktrees(repo) == [f"worktree {repo.resolve()}"]
     assert not (repo / f".git/backlog-executor/coverage/{sha}.json").exists()
     assert git(repo, "status", "--porcelain", "--ignored") == ""
+
+
+def test_a_worktree_left_by_a_killed_measurement_is_removed_by_the_next(repo: Path) -> None:
+    sha = calc(repo)
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process id that no longer runs: its measurement was killed
+    parent = StateStore.locate(repo).folder("coverage", "worktrees")
+    stale = parent / f"{sha[:12]}-{gone.pid}-abcd1234"
+    git(repo, "worktree", "add", "--detach", "--quiet", str(stale), sha)
+    assert len(worktrees(repo)) == 2
+
+    assert run(repo, sha).percent is not None
+
+    assert not stale.exists()
+    assert len(worktrees(repo)) == 1
+    assert list(parent.iterdir()) == []
 
 
 def test_an_unknown_commit_is_not_measured(repo: Path) -> None:

@@ -29,6 +29,7 @@ from ..sources.junit import read_report
 from ..store import StateStore
 from ..testrun import EXIT_CAUSES, TestRunError, TestRunner
 
+_OWNER = re.compile(r"^[0-9a-f]{12}-(\d+)-")  # <sha>-<pid>-<random>: who made the worktree
 METHOD = 2  # bump when the way of measuring changes, so cached figures are measured again
 REPORT_TIMEOUT = 120.0  # seconds for ``coverage json``, which only reads the data file
 PYTHON = re.compile(r"python(\d+(\.\d+)*)?")
@@ -245,13 +246,38 @@ def _detached(repo: Path, commit: str, state: StateStore) -> Iterator[Path]:
     """A detached worktree of ``commit`` in the state folder, removed afterwards even when the
     body raises or times out; its own folder, so measurements at the same time never meet."""
     parent = state.folder("coverage", "worktrees").resolve()
-    path = Path(tempfile.mkdtemp(prefix=f"{commit[:12]}-", dir=parent))
+    _sweep(repo, parent)
+    path = Path(tempfile.mkdtemp(prefix=f"{commit[:12]}-{os.getpid()}-", dir=parent))
     try:
         git.git("worktree", "add", "--detach", "--quiet", str(path), commit, cwd=repo)
         yield path
     finally:
-        remove = ("worktree", "remove", "--force", "--force", str(path))
-        removed = git.git(*remove, cwd=repo, check=False).ok
-        shutil.rmtree(path, ignore_errors=True)
-        if not removed:  # git cannot remove a broken folder, but it can forget a missing one
-            git.git(*remove, cwd=repo, check=False)
+        _remove(repo, path)
+
+
+def _remove(repo: Path, path: Path) -> None:
+    remove = ("worktree", "remove", "--force", "--force", str(path))
+    removed = git.git(*remove, cwd=repo, check=False).ok
+    shutil.rmtree(path, ignore_errors=True)
+    if not removed:  # git cannot remove a broken folder, but it can forget a missing one
+        git.git(*remove, cwd=repo, check=False)
+
+
+def _sweep(repo: Path, parent: Path) -> None:
+    """Remove the worktrees of measurements whose process is gone (killed mid-run): their
+    names carry the measuring process's id."""
+    for path in parent.iterdir():
+        match = _OWNER.match(path.name)
+        if match is None or _alive(int(match.group(1))):
+            continue
+        _remove(repo, path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
