@@ -22,7 +22,7 @@ from ..files import atomic_write
 from ..model import TaskStatus
 from ..output import console, print_json
 from ..reports import coverage as coverage_mod
-from ..reports import history, passes, tuning
+from ..reports import history, passes, publish, tuning
 from ..reports import receipts as receipts_mod
 from ..reports import status as status_mod
 from ..sources.base import Finding
@@ -99,7 +99,12 @@ def _coverage(ctx: Context) -> coverage_mod.Coverage | None:
 
 
 def review(ctx: Context) -> Reviewed:
-    """Review the pass that ended now and write what it found."""
+    """Review the pass that ended now and write what it found (one review at a time)."""
+    with publish.locked(ctx):
+        return _review(ctx)
+
+
+def _review(ctx: Context) -> Reviewed:
     folder = ctx.config.path("status_dir")
     earlier = history.read(folder / PASSES)
     previous = earlier[-1] if earlier else None

@@ -7,12 +7,16 @@ writes into the status folder; ``backlog status`` and ``backlog run`` both come 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock, Timeout
 
 from .. import git
 from ..context import Context
@@ -145,6 +149,22 @@ def _receipt_base(ctx: Context, folder: Path) -> str | None:
         return None
 
 
+@contextlib.contextmanager
+def locked(ctx: Context) -> Iterator[None]:
+    """Hold the status folder's lock: two processes reporting at once would both take the
+    previous report as their period's start and could pick the same file name."""
+    folder = ctx.config.path("status_dir")
+    wait = 2 * float(ctx.config.value("reports.coverage_timeout")) + 120
+    try:
+        with FileLock(ctx.state.lock_path(folder), timeout=wait):
+            yield
+    except Timeout:
+        raise BacklogError(
+            f"another process has been writing the status report in {folder} for {wait:g} s; "
+            "try again when it is done"
+        ) from None
+
+
 def write(ctx: Context, *, final: bool = True) -> Published:
     """Compute the report for the period since the previous one and write everything.
 
@@ -152,6 +172,11 @@ def write(ctx: Context, *, final: bool = True) -> Published:
     page and the tech-debt page show the run so far, but no dated report, history row or
     coverage run is made until the run ends, so each run still makes one dated report.
     """
+    with locked(ctx):
+        return _write(ctx, final=final)
+
+
+def _write(ctx: Context, *, final: bool) -> Published:
     backlog = ctx.load()
     folder = ctx.config.path("status_dir")
     ranked: list[RankedItem] = backlog.ranked(ctx.config.scoring, ctx.now)
