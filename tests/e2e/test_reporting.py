@@ -15,23 +15,16 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import Outcome, git
+from conftest import CALC_BACKLOG, Outcome, git
 from continuous_backlog_executor import context
 from continuous_backlog_executor.reports import publish
 from continuous_backlog_executor.reports.markdown import cell
 
 RunCli = Callable[..., Outcome]
 
-BACKLOG = """\
-version: 1
-items:
-  - id: CALC-1
-    title: add returns the difference instead of the sum
-    task_type: Bug
-    status: READY
-    impact: 8
-    effort: 2
-    acceptance_criteria: [add(2, 3) is 5]
+BACKLOG = (
+    CALC_BACKLOG
+    + """\
   - id: CALC-2
     title: multiply two numbers
     task_type: Bug
@@ -47,6 +40,7 @@ items:
     effort: 1
     acceptance_criteria: [the admin screen asks for it]
 """
+)
 HUMAN = "# Our debt\n\nWe pay down one item a sprint. Ask Ada before touching calc/.\n"
 SCRIPT = {
     "CALC-1": {
@@ -91,25 +85,16 @@ SCRIPT = {
 
 
 def _run(run_cli: RunCli, script: Path, *extra: str) -> dict[str, Any]:
-    outcome = run_cli(
-        "run",
-        "--no-discover",
-        "--format",
-        "json",
-        "--set",
-        "agent.type=scripted",
-        "--set",
-        f"agent.script={script}",
-        "--set",
-        "execution.max_tries=3",
-        "--set",
-        "execution.auto_merge=true",
-        "--set",
-        "reports.coverage=true",
-        "--set",
-        "reports.html=true",
-        *extra,
-    )
+    settings = {
+        "agent.type": "scripted",
+        "agent.script": str(script),
+        "execution.max_tries": "3",
+        "execution.auto_merge": "true",
+        "reports.coverage": "true",
+        "reports.html": "true",
+    }
+    options = [part for key, value in settings.items() for part in ("--set", f"{key}={value}")]
+    outcome = run_cli("run", "--no-discover", "--format", "json", *options, *extra)
     assert outcome.code == 0, outcome.err
     return dict(json.loads(outcome.out))
 
@@ -196,16 +181,8 @@ def test_every_figure_of_the_report_matches_what_the_run_did(
     assert report["items_blocked"] == 2  # CALC-2 by its gate, CALC-3 held for approval
     assert report["completion_rate"] == 0.5
     assert report["cycle_time_avg"] == _cycle_seconds(project, "CALC-1")
-    assert report["backlog_size_by_status"] == {
-        "NEW": 0,
-        "REFINED": 0,
-        "READY": 0,
-        "DOING": 0,
-        "PR": 0,
-        "MERGED": 0,
-        "DONE": 1,
-        "BLOCKED": 2,
-    }
+    counts = dict.fromkeys(("NEW", "REFINED", "READY", "DOING", "PR", "MERGED"), 0)
+    assert report["backlog_size_by_status"] == counts | {"DONE": 1, "BLOCKED": 2}
     assert report["escalations"] == {"count": 1, "by_trigger": {"security-sensitive": 1}}
     assert report["gate_failures"] == {"green": 3}
     assert report["gate_failures_by_type"] == {"Bug": {"green": 3}}
