@@ -80,14 +80,19 @@ def _last_blocked(events: Sequence[Event]) -> dict[str, datetime]:
 def risk_classes(
     ranked: Sequence[RankedItem], settings: EscalationSettings, attempts: Sequence[Recorded]
 ) -> dict[str, str]:
-    """Each item's risk class: the first escalation trigger its words, paths or effort set
-    off, else the first one its diff set off (from the receipts), else ``low``."""
+    """The risk class of each item an agent worked on: the first escalation trigger its
+    words, paths or effort set off, else the first one its diff set off (from the receipts);
+    items not listed are ``low``. Only attempted items are classed: a large backlog's other
+    items would cost a full score breakdown each, on every report."""
     found: dict[str, str] = {}
     for recorded in attempts:
         for step in recorded.receipt.steps:
             if step.name == "escalation" and not step.passed:
                 found.setdefault(recorded.receipt.item_id, step.reason.split(":", 1)[0])
+    attempted = {recorded.receipt.item_id for recorded in attempts}
     for entry in ranked:
+        if entry.item.id not in attempted:
+            continue
         before = escalations(entry.item, entry.score, settings)
         if before:
             found[entry.item.id] = str(before[0].trigger)
