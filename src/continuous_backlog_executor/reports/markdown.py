@@ -134,7 +134,10 @@ def _waiting(report: dict[str, Any]) -> list[str]:
         [tuple(row[k] for k in keys) for row in ages["oldest_waiting"]],
         "Nothing is waiting.",
     )
+    shown, total = len(report["risks"]), report.get("risks_total", len(report["risks"]))
     lines += ["## Notable risks", ""]
+    if total > shown:
+        lines += [f"The {shown} highest-ranked of {total}.", ""]
     lines += _table(
         ("Item", "Title", "Status", "Risk", "Why"),
         [tuple(r[k] for k in ("id", "title", "status", "risk", "why")) for r in report["risks"]],

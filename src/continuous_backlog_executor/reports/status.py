@@ -160,6 +160,7 @@ def build(
     delivered = metrics.delivered(period)
     receipt_of = _latest_receipts(extra.receipts)
     coverage = dict(extra.coverage or {})
+    risks = metrics.risks(ranked, extra.risk)  # highest WSJF first; the list shows the top
     return {
         "timestamp": _stamp(now),
         "period": {"since": _stamp(since), "until": _stamp(now)},
@@ -199,7 +200,8 @@ def build(
         "escalations": metrics.escalations(period),
         "spend": metrics.spend(attempts, extra.receipts, [item for item, _ in delivered]),
         "ages": metrics.ages(ranked, now, extra.starving_days),
-        "risks": metrics.risks(ranked, extra.risk),
+        "risks": risks[: extra.table_rows],
+        "risks_total": len(risks),
         "blocked_items": [
             {
                 "id": entry.item.id,
