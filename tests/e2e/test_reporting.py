@@ -203,13 +203,15 @@ def test_every_figure_of_the_report_matches_what_the_run_did(
     assert blocked["CALC-2"].startswith("gate failed at green")
     risks = {r["id"]: r["why"] for r in report["risks"]}
     assert risks["CALC-3"] == "awaiting approval"
-    # Line coverage of the project: 4 of 5 statements before (add's body never ran), all 8
-    # after CALC-1's change (its new test and the fixed body run).
-    item = report["coverage"]["by_item"]["CALC-1"]
-    assert (item["base"]["covered"], item["base"]["statements"]) == (4, 5)
-    assert (item["head"]["covered"], item["head"]["statements"]) == (8, 8)
+    # CALC-1 was merged, so the delta is main's line coverage before the run against after
+    # it: 4 of 5 statements (add's body never ran), then all 8 (its new test and the fixed
+    # body run).
+    base, after = report["coverage"]["base"], report["coverage"]["after"]
+    assert (base["covered"], base["statements"]) == (4, 5)
+    assert (after["covered"], after["statements"], after["percent"]) == (8, 8, 100.0)
+    assert after["sha"] == git(project, "rev-parse", "main").strip()
     assert report["coverage_delta"] == 20.0
-    assert report["coverage"]["after"]["percent"] == 100.0
+    assert report["coverage_delta_note"] is None
 
 
 def _markdown_matches(project: Path, report: dict[str, Any]) -> None:
@@ -376,3 +378,22 @@ def test_the_refresh_after_each_item_updates_latest_without_a_dated_report(
     assert latest["coverage_delta_note"] == "measured when the run ends"
     assert sorted(folder.glob("status_*.json")) == dated
     assert (folder / "history.jsonl").read_text() == rows
+
+
+def test_unmerged_pull_requests_count_their_own_coverage_change(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    script = tmp_path / "script.yml"
+    with script.open("w") as stream:
+        YAML().dump({"CALC-1": SCRIPT["CALC-1"]}, stream)
+
+    ran = _run(run_cli, script, "--set", "execution.auto_merge=false")
+
+    assert [(p["id"], p["status"]) for p in ran["processed"]] == [("CALC-1", "PR")]
+    report = json.loads((_status(project) / "latest.json").read_text())
+    item = report["coverage"]["by_item"]["CALC-1"]
+    assert (item["base"]["covered"], item["base"]["statements"]) == (4, 5)
+    assert (item["head"]["covered"], item["head"]["statements"]) == (8, 8)
+    assert item["delta"] == report["coverage_delta"] == 20.0
+    assert report["coverage_delta_note"].startswith("nothing was merged in this period")
+    assert report["coverage"]["after"]["percent"] == 80.0  # main itself did not change

@@ -75,16 +75,28 @@ def _head(repo: Path) -> str | None:
 def coverage_section(
     ctx: Context, last: dict[str, Any] | None, recorded: list[receipts_mod.Recorded]
 ) -> dict[str, Any]:
-    """``coverage_delta`` and its evidence: the base branch's coverage at the previous report
-    against now when changes were merged; otherwise the delivered pull requests' own changes
-    (each head against its base), summed. Measurements are cached by commit."""
+    """``coverage_delta`` and its evidence. When the base branch moved in the period (changes
+    were merged), its coverage at the start of the period against now; the start is where the
+    previous report measured it, or, for a first report, the base of the period's first
+    delivered item. Otherwise the delivered pull requests' own changes (each head against its
+    base), summed. Measurements are cached by commit."""
     if not ctx.config.value("reports.coverage"):
         return {"delta": None, "note": "coverage measurement is off (reports.coverage)"}
     head = _head(ctx.repo)
     if head is None:
         return {"delta": None, "note": "the target is not a git repository with a commit"}
+    since = (last or {}).get("timestamp")
+    delivered: list[tuple[str, str, str]] = []  # item, base and head of each success
+    for r in recorded:
+        done, tip = r.receipt.finished, r.receipt.head_sha
+        if str(r.receipt.outcome) != "success" or not tip or done is None:
+            continue
+        if since is None or done.strftime("%Y-%m-%dT%H:%M:%SZ") > since:
+            delivered.append((r.receipt.item_id, r.receipt.base_sha, tip))
     before = ((last or {}).get("coverage") or {}).get("after") or {}
     base = before.get("sha") if isinstance(before.get("sha"), str) else None
+    if base is None and delivered:
+        base = delivered[0][1]
     settings = ExecutionSettings.from_config(ctx.config)
     timeout = float(ctx.config.value("reports.coverage_timeout"))
 
@@ -93,21 +105,12 @@ def coverage_section(
             ctx.repo, sha, state=ctx.state, settings=settings, timeout=timeout
         )
 
-    if base and base != head:
-        old, new = measure(base), measure(head)
-        delta = coverage_mod.delta(old, new)
-        note = None if delta is not None else (old.reason or new.reason)
-        return {"delta": delta, "note": note, "base": _facts(old), "after": _facts(new)}
-    since = (last or {}).get("timestamp")
-    delivered = [
-        (r.receipt.item_id, r.receipt.base_sha, r.receipt.head_sha)
-        for r in recorded
-        if str(r.receipt.outcome) == "success"
-        and r.receipt.head_sha
-        and r.receipt.finished is not None
-        and (since is None or r.receipt.finished.strftime("%Y-%m-%dT%H:%M:%SZ") > since)
-    ]
     now = measure(head)
+    if base and base != head:
+        old = measure(base)
+        delta = coverage_mod.delta(old, now)
+        note = None if delta is not None else (old.reason or now.reason)
+        return {"delta": delta, "note": note, "base": _facts(old), "after": _facts(now)}
     section: dict[str, Any] = {"after": _facts(now)}
     if not delivered:
         reason = now.reason or "nothing was merged or delivered in this period"
