@@ -345,3 +345,60 @@ def test_markdown_of_an_empty_report_says_so_in_each_section() -> None:
         "Nothing is waiting.",
     ):
         assert line in text.splitlines(), line
+
+
+def test_throughput_per_day_over_the_period(report: dict[str, Any]) -> None:
+    # pr-1 (WSJF 5) reached PR on Feb 1, done-1 (39) on Feb 2, done-2 (39) on Feb 5; the
+    # period is 9.5 days long.
+    assert report["throughput"] == {
+        "items": 3,
+        "wsjf": 83.0,
+        "days": 9.5,
+        "items_per_day": 0.316,
+        "wsjf_per_day": 8.737,
+        "by_day": {
+            "2026-02-01": {"items": 1, "wsjf": 5.0},
+            "2026-02-02": {"items": 1, "wsjf": 39.0},
+            "2026-02-05": {"items": 1, "wsjf": 39.0},
+        },
+    }
+
+
+def test_a_period_shorter_than_a_day_counts_as_one_day() -> None:
+    events = [
+        change(at(10, 11), "ready-1", S.READY, S.DOING),
+        change(at(10, 11, 30), "ready-1", S.DOING, S.PR),
+    ]
+
+    report = status.build(backlog(), events, now=NOW, since=at(10, 11))
+
+    assert (report["throughput"]["items_per_day"], report["throughput"]["days"]) == (1.0, 1.0)
+
+
+def test_cycle_time_by_type_and_source(report: dict[str, Any]) -> None:
+    # Every item here is hand-written (source "manual") and a Feature.
+    spread = {"count": 3, "avg": 3600.0, "median": 3600.0}
+    assert report["cycle_time"]["by_type"] == {"Feature": spread}
+    assert report["cycle_time"]["by_source"] == {"manual": spread}
+    assert [c["id"] for c in report["cycle_time"]["cycles"]] == ["pr-1", "done-1", "done-2"]
+
+
+def test_escalations_are_counted_by_trigger() -> None:
+    events = [
+        change(at(3, 9), "new-1", S.READY, S.BLOCKED, "needs approval: large effort: effort 8"),
+        change(
+            at(3, 10),
+            "ready-1",
+            S.READY,
+            S.BLOCKED,
+            "needs approval: security-sensitive: mentions 'token'; data migration: touches a.sql",
+        ),
+        change(at(4, 9), "back-1", S.READY, S.BLOCKED, "waiting on a vendor"),
+    ]
+
+    report = status.build(backlog(), events, now=NOW, since=SINCE)
+
+    assert report["escalations"] == {
+        "count": 2,
+        "by_trigger": {"data migration": 1, "large effort": 1, "security-sensitive": 1},
+    }

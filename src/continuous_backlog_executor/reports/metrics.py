@@ -112,7 +112,9 @@ def throughput(
 ) -> dict[str, Any]:
     """Items and WSJF delivered per day over the period, and day by day."""
     start = since or (done[0][1] if done else None)
-    days = max((until - start).total_seconds() / 86400, 1 / 24) if start else None
+    # A period shorter than a day counts as one: three items in an hour are three a day so
+    # far, not seventy-two.
+    days = max((until - start).total_seconds() / 86400, 1.0) if start else None
     by_day: dict[str, dict[str, float]] = {}
     for item_id, moment in done:
         day = by_day.setdefault(moment.strftime("%Y-%m-%d"), {"items": 0, "wsjf": 0.0})
