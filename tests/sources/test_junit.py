@@ -74,6 +74,7 @@ def test_a_test_defined_in_another_file_is_placed_by_its_classname(tmp_path: Pat
             path="tests/test_child.py",
             line=None,  # the report's line is in tests/base.py
             outcome=Outcome.SKIPPED,
+            message="later",
         ),
     )
 
@@ -127,6 +128,29 @@ def test_failing_keeps_one_case_per_test_and_a_failure_outranks_an_error(tmp_pat
         ("c::t", Outcome.FAILURE, "teardown"),
         ("c::v", Outcome.ERROR, "setup"),
     ]
+
+
+def test_skips_keep_their_reason_and_pytests_type_one_per_test_unless_it_failed(
+    tmp_path: Path,
+) -> None:
+    report = report_of(
+        tmp_path,
+        '<testcase classname="c" name="s"><skipped type="pytest.skip" message="Later: maybe">'
+        "c.py:3: Later: maybe</skipped></testcase>"
+        '<testcase classname="c" name="x"><skipped type="pytest.xfail" message="bug"/></testcase>'
+        '<testcase classname="c" name="n"><skipped message="ValueError: not a type"/></testcase>'
+        '<testcase classname="c" name="s"><skipped message="again"/></testcase>'
+        '<testcase classname="c" name="f"><skipped message="setup"/><error message="e"/>'
+        '</testcase><testcase classname="c" name="g"><skipped message="teardown"/></testcase>'
+        '<testcase classname="c" name="g"><failure message="boom"/></testcase>',
+    )
+
+    assert [(c.key, c.message, c.text, c.exception) for c in report.skipped] == [
+        ("c::s", "Later: maybe", "c.py:3: Later: maybe", "pytest.skip"),
+        ("c::x", "bug", "", "pytest.xfail"),
+        ("c::n", "ValueError: not a type", "", None),
+    ]
+    assert [case.key for case in report.failing] == ["c::f", "c::g"]
 
 
 def test_collection_failures_are_listed_apart_from_the_cases(tmp_path: Path) -> None:

@@ -164,7 +164,8 @@ def semgrep_log(
 def test_the_source_meets_the_contract() -> None:
     source: DiscoverySource = SOURCE
 
-    assert (source.name, list(source.options)) == ("sarif", ["paths"])
+    assert (source.name, list(source.options)) == ("sarif", ["paths", "suppressed"])
+    assert SOURCE.options["suppressed"].default is True
 
 
 @needs_bandit
@@ -229,11 +230,13 @@ def test_reads_a_semgrep_like_log(repo: Path) -> None:
 
     assert scan.warnings == ()
     assert [summary(finding) for finding in scan.findings] == [
+        (EVAL_RULE, "app/admin.py", 9, "critical", TaskType.SECURITY, "SEMGREP"),
         (COMPARISON_RULE, "app/models.py", 7, "low", TaskType.BUG, "SEMGREP"),
         (EVAL_RULE, "app/views.py", 3, "critical", TaskType.SECURITY, "SEMGREP"),
         (IFELSE_RULE, "lib/util.py", 2, "medium", TaskType.BUG, "SEMGREP"),
     ]
-    evaluated = scan.findings[1]
+    assert [finding.labels for finding in scan.findings] == [("suppressed",), (), (), ()]
+    evaluated = scan.findings[2]
     # Titles are cut to 100 characters.
     assert (
         evaluated.title
@@ -241,7 +244,7 @@ def test_reads_a_semgrep_like_log(repo: Path) -> None:
     )
     assert evaluated.links == (f"https://semgrep.dev/r/{EVAL_RULE}",)
     assert discovered_id(evaluated, set())[:8] == "SEMGREP-"
-    assert scan.findings[2].title == f"Semgrep OSS {IFELSE_RULE}: Both branches of the if return a."
+    assert scan.findings[3].title == f"Semgrep OSS {IFELSE_RULE}: Both branches of the if return a."
 
 
 def test_the_tools_own_fingerprint_wins_over_line_and_snippet(repo: Path) -> None:
@@ -253,13 +256,10 @@ def test_the_tools_own_fingerprint_wins_over_line_and_snippet(repo: Path) -> Non
     write(sarif, semgrep_log(repo, fingerprint="99aa88bb:1"))
     renamed = SOURCE.discover(context(repo)).findings
 
-    assert [finding.origin.line for finding in moved] == [7, 40, 2]
+    assert [finding.origin.line for finding in moved] == [9, 7, 40, 2]
     assert [finding.fingerprint for finding in moved] == [f.fingerprint for f in first]
-    assert renamed[1].fingerprint != first[1].fingerprint
-    assert [renamed[0].fingerprint, renamed[2].fingerprint] == [
-        first[0].fingerprint,
-        first[2].fingerprint,
-    ]
+    assert renamed[2].fingerprint != first[2].fingerprint
+    assert [renamed[i].fingerprint for i in (0, 1, 3)] == [first[i].fingerprint for i in (0, 1, 3)]
 
 
 def test_without_a_tool_fingerprint_the_snippet_names_the_finding(repo: Path) -> None:
@@ -350,10 +350,6 @@ def test_outside_a_git_repository_the_default_has_nothing_to_list(tmp_path: Path
     ("fields", "kept"),
     [
         ({}, True),
-        ({"suppressions": [{"kind": "inSource"}]}, False),
-        ({"suppressions": [{"kind": "external", "status": "underReview"}]}, False),
-        ({"suppressions": [{"kind": "external", "status": "rejected"}]}, True),
-        ({"suppressions": []}, True),
         ({"baselineState": "absent"}, False),
         ({"baselineState": "unchanged"}, True),
         ({"kind": "pass"}, False),
@@ -370,6 +366,117 @@ def test_results_that_are_not_standing_problems_are_skipped(
     findings = SOURCE.discover(context(repo, paths=("x.sarif",))).findings
 
     assert len(findings) == (1 if kept else 0)
+
+
+NOSEC_SNIPPET = "    return pickle.loads(blob)  # noqa: S301\n"
+
+
+def test_an_accepted_suppression_is_low_impact_debt_saying_why(repo: Path) -> None:
+    def pickled(**fields: object) -> dict[str, object]:
+        return log(
+            [
+                result(
+                    "S301", "app/cache.py", 12, NOSEC_SNIPPET, message="pickle is unsafe", **fields
+                )
+            ],
+            tool="Ruff",
+            rules=[{"id": "S301", "properties": {"tags": ["security"]}}],
+        )
+
+    write(repo / "standing.sarif", pickled())
+    accepted = {"kind": "inSource", "status": "accepted", "justification": "only our own\ncache"}
+    write(repo / "suppressed.sarif", pickled(suppressions=[accepted]))
+
+    (standing,) = SOURCE.discover(context(repo, paths=("standing.sarif",))).findings
+    (suppressed,) = SOURCE.discover(context(repo, paths=("suppressed.sarif",))).findings
+
+    assert suppressed == Finding(
+        fingerprint=f"suppressed:{standing.fingerprint}",
+        title="Suppressed: S301 at app/cache.py:12: only our own cache",
+        description=(
+            "Suppressed in the source: only our own\ncache\n"
+            "\n"
+            "pickle is unsafe\n"
+            "\n"
+            "Reported by Ruff (rule S301, severity medium) at app/cache.py:12, "
+            "in suppressed.sarif.\n"
+            "\n"
+            "```\n"
+            "    return pickle.loads(blob)  # noqa: S301\n"
+            "```"
+        ),
+        task_type=TaskType.SECURITY,
+        origin=standing.origin,
+        labels=("suppressed",),
+        impact=2,
+    )
+    assert (standing.labels, standing.impact, standing.task_type) == ((), None, TaskType.SECURITY)
+
+
+STANDING = ("Semgrep OSS F401: A problem.", "Bug", ())
+
+
+@pytest.mark.parametrize(
+    ("suppressions", "shown", "how"),
+    [
+        pytest.param([], STANDING, None, id="none"),
+        pytest.param([{"kind": "external", "status": "rejected"}], STANDING, None, id="rejected"),
+        pytest.param(
+            [{"kind": "inSource"}],
+            ("Suppressed: F401 at a.py:1", "Refactor", ("suppressed",)),
+            "Suppressed in the source; no justification is given.",
+            id="in-source",
+        ),
+        pytest.param(
+            [{"kind": "external", "status": "underReview", "justification": "false positive"}],
+            ("Suppressed: F401 at a.py:1: false positive", "Refactor", ("suppressed",)),
+            "Suppressed outside the source (under review): false positive",
+            id="under-review",
+        ),
+        pytest.param(
+            [
+                {"kind": "external", "status": "rejected", "justification": "no"},
+                {"kind": "inSource", "status": "accepted"},
+            ],
+            ("Suppressed: F401 at a.py:1", "Refactor", ("suppressed",)),
+            "Suppressed in the source; no justification is given.",
+            id="one-rejected-one-accepted",
+        ),
+    ],
+)
+def test_a_suppression_not_rejected_makes_a_suppressed_finding_unless_switched_off(
+    repo: Path,
+    suppressions: list[dict[str, str]],
+    shown: tuple[str, str, tuple[str, ...]],
+    how: str | None,
+) -> None:
+    sarif = log([result("F401", "a.py", 1, "import os", suppressions=suppressions)])
+    write(repo / "x.sarif", sarif)
+
+    (found,) = SOURCE.discover(context(repo, paths=("x.sarif",))).findings
+    switched_off = SOURCE.discover(context(repo, paths=("x.sarif",), suppressed=False)).findings
+
+    # A suppressed Bug becomes Refactor: a person chose to keep it, so nothing is broken now.
+    assert (found.title, found.task_type.value, found.labels) == shown
+    assert found.description.startswith(how or "A problem.\n")
+    assert [finding.title for finding in switched_off] == ([] if how else [found.title])
+
+
+def test_suppressing_one_of_two_identical_results_keeps_the_others_fingerprint(
+    repo: Path,
+) -> None:
+    twins = [result("F401", "a.py", 1, "import os"), result("F401", "a.py", 8, "import os")]
+    write(repo / "x.sarif", log(twins))
+    before = SOURCE.discover(context(repo, paths=("x.sarif",))).findings
+    twins[0]["suppressions"] = [{"kind": "inSource"}]
+    write(repo / "x.sarif", log(twins))
+
+    after = SOURCE.discover(context(repo, paths=("x.sarif",))).findings
+    switched_off = SOURCE.discover(context(repo, paths=("x.sarif",), suppressed=False)).findings
+
+    assert [(f.origin.line, f.labels) for f in after] == [(1, ("suppressed",)), (8, ())]
+    assert after[0].fingerprint == f"suppressed:{before[0].fingerprint}"
+    assert [f.fingerprint for f in (after[1], *switched_off)] == [before[1].fingerprint] * 2
 
 
 @pytest.mark.parametrize(

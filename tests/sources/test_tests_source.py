@@ -10,14 +10,19 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 
-from continuous_backlog_executor.model import Source, TaskType
+from continuous_backlog_executor.backlog import BacklogStore
+from continuous_backlog_executor.discovery import ChangeKind, merge
+from continuous_backlog_executor.journal import Journal
+from continuous_backlog_executor.model import Source, TaskStatus, TaskType
 from continuous_backlog_executor.sources.base import (
     DiscoveryContext,
     DiscoverySource,
     Finding,
+    Scan,
     SourceError,
 )
 from continuous_backlog_executor.sources.junit import ReportError
@@ -176,7 +181,18 @@ def test_reports_failing_erroring_and_flaky_tests(
         ),
         labels=("flaky",),
     )
-    assert scan.findings == (fails, errors, flaky)
+    skipped = Finding(
+        fingerprint="skipped:tests.test_mixed::test_skipped",
+        title="Skipped test: tests/test_mixed.py::test_skipped: not today",
+        description="The test is skipped: not today",
+        task_type=TaskType.TEST,
+        origin=Source(
+            kind="tests", path="tests/test_mixed.py", line=27, tag="TEST", rule="pytest.skip"
+        ),
+        labels=("skipped-test",),
+        impact=2,
+    )
+    assert scan.findings == (fails, errors, flaky, skipped)
     assert (scan.source, scan.warnings, scan.skipped) == ("tests", (), None)
     assert mixed.read_text() == "2"  # the first run and one rerun of the failures
     assert tree(repo) == before  # no report, cache or bytecode left in the repository
@@ -195,6 +211,11 @@ def test_without_rerun_a_flaky_test_is_a_plain_failure(repo: Path, mixed: Path) 
             ("test-failure", "test-error"),
         ),
         ("Failing test: tests/test_mixed.py::test_flaky", TaskType.BUG, ("test-failure",)),
+        (
+            "Skipped test: tests/test_mixed.py::test_skipped: not today",
+            TaskType.TEST,
+            ("skipped-test",),
+        ),
     ]
     assert mixed.read_text() == "1"
 
@@ -438,6 +459,81 @@ def test_a_broken_rerun_reports_the_failures_as_failing_with_a_warning(
     ]
 
 
+SKIPPING = """\
+import pytest
+
+
+@pytest.mark.skip(reason="waiting for the new API")
+def test_new_api():
+    assert True
+
+
+@pytest.mark.xfail(reason="known bug #12")
+def test_known_bug():
+    assert False
+"""
+
+
+def merged(store: BacklogStore, scan: Scan) -> list[tuple[ChangeKind, str]]:
+    """Merge ``scan`` into the backlog of ``store``, as ``backlog discover`` does."""
+    with store.transaction() as backlog:
+        result = merge(backlog, [scan], now=datetime.now(UTC), actor="tester")
+    return [(change.kind, change.title) for change in result.changes]
+
+
+@pytest.mark.slow
+def test_a_skipped_test_is_debt_until_it_runs_again(repo: Path, tmp_path: Path) -> None:
+    write(repo, {"tests/test_api.py": SKIPPING})
+    store = BacklogStore(
+        tmp_path / "backlog.yml",
+        state=StateStore(tmp_path / "state"),
+        journal=Journal(tmp_path / "events.jsonl"),
+    )
+    skipped = SOURCE.discover(context(repo))
+    added = merged(store, skipped)
+
+    unskipped = SKIPPING.replace('@pytest.mark.skip(reason="waiting for the new API")\n', "")
+    write(repo, {"tests/test_api.py": unskipped})
+    running = SOURCE.discover(context(repo))
+    closed = merged(store, running)
+
+    skip_title = "Skipped test: tests/test_api.py::test_new_api: waiting for the new API"
+    xfail_title = "Skipped test: tests/test_api.py::test_known_bug: known bug #12"
+    assert skipped.findings == (
+        Finding(
+            fingerprint="skipped:tests.test_api::test_new_api",
+            title=skip_title,
+            description="The test is skipped: waiting for the new API",
+            task_type=TaskType.TEST,
+            origin=Source(
+                kind="tests", path="tests/test_api.py", line=4, tag="TEST", rule="pytest.skip"
+            ),
+            labels=("skipped-test",),
+            impact=2,
+        ),
+        Finding(
+            fingerprint="skipped:tests.test_api::test_known_bug",
+            title=xfail_title,
+            description="The test is marked as an expected failure (xfail): known bug #12",
+            task_type=TaskType.TEST,
+            origin=Source(
+                kind="tests", path="tests/test_api.py", line=9, tag="TEST", rule="pytest.xfail"
+            ),
+            labels=("skipped-test",),
+            impact=2,
+        ),
+    )
+    assert added == [(ChangeKind.ADDED, skip_title), (ChangeKind.ADDED, xfail_title)]
+    assert [finding.title for finding in running.findings] == [xfail_title]
+    # The xfail's item follows its test, a line up now that the decorator is gone.
+    assert closed == [(ChangeKind.UPDATED, xfail_title), (ChangeKind.CLOSED, skip_title)]
+    status = {item.title: (item.status, item.labels) for item in store.load().items}
+    assert status == {
+        skip_title: (TaskStatus.DONE, ["skipped-test"]),
+        xfail_title: (TaskStatus.NEW, ["skipped-test"]),
+    }
+
+
 # Reports given with ``junit``: no process runs, so these are fast.
 
 XUNIT2 = """\
@@ -477,8 +573,74 @@ def test_a_given_report_is_read_without_running_anything(repo: Path) -> None:
             origin=Source(kind="tests", tag="TEST", rule="OSError"),
             labels=("test-failure", "test-error"),
         ),
+        Finding(
+            fingerprint="skipped:tests.test_api::test_skipped",
+            title="Skipped test: tests/test_api.py::test_skipped: later",
+            description="The test is skipped: later",
+            task_type=TaskType.TEST,
+            origin=Source(kind="tests", path="tests/test_api.py", tag="TEST"),
+            labels=("skipped-test",),
+            impact=2,
+        ),
     )
     assert (scan.warnings, scan.skipped) == ((), None)
+
+
+def test_skipped_tests_are_left_out_when_switched_off(repo: Path) -> None:
+    write(repo, {"reports/junit.xml": XUNIT2, "tests/test_api.py": "# the tests\n"})
+
+    scan = SOURCE.discover(context(repo, junit="reports/junit.xml", skipped=False))
+
+    assert [finding.fingerprint for finding in scan.findings] == [
+        "tests.test_api.TestUsers::test_create",
+        "suite.Elsewhere::test_db",
+    ]
+
+
+LONG_REASON = "needs the payment sandbox, which CI cannot reach from the build network"
+MODULE_SKIP = (
+    "('/ci/tests/test_cloud.py', 2, \"Skipped: could not import 'boto3': No module named 'boto3'\")"
+)
+
+
+@pytest.mark.parametrize(
+    ("case", "title", "description", "rule"),
+    [
+        pytest.param(
+            '<testcase classname="t" name="test_x"><skipped type="pytest.skip" '
+            f'message="{LONG_REASON}">t.py:3: {LONG_REASON}</skipped></testcase>',
+            "Skipped test: t::test_x",
+            f"The test is skipped: {LONG_REASON}",
+            "pytest.skip",
+            id="long-reason-left-to-the-description",
+        ),
+        pytest.param(
+            '<testcase classname="t" name="test_x"><skipped type="pytest.xfail" message=""/>'
+            "</testcase>",
+            "Skipped test: t::test_x",
+            "The test is marked as an expected failure (xfail); no reason is given.",
+            "pytest.xfail",
+            id="xfail-without-reason",
+        ),
+        pytest.param(
+            '<testcase classname="" name="tests.test_cloud" file="tests/test_cloud.py">'
+            f'<skipped message="collection skipped">{escape(MODULE_SKIP)}</skipped></testcase>',
+            "Skipped test: tests.test_cloud: could not import 'boto3': No module named 'boto3'",
+            "The test is skipped: could not import 'boto3': No module named 'boto3'",
+            None,
+            id="whole-module",
+        ),
+    ],
+)
+def test_a_skipped_test_says_why_in_its_title_when_short(
+    repo: Path, case: str, title: str, description: str, rule: str | None
+) -> None:
+    write(repo, {"junit.xml": f"<testsuite>{case}</testsuite>"})
+
+    (found,) = SOURCE.discover(context(repo, junit="junit.xml")).findings
+
+    assert (found.title, found.description, found.origin.rule) == (title, description, rule)
+    assert (found.labels, found.task_type, found.impact) == (("skipped-test",), TaskType.TEST, 2)
 
 
 @pytest.mark.parametrize(
@@ -570,11 +732,12 @@ def test_the_source_declares_its_name_and_options() -> None:
     source: DiscoverySource = SOURCE  # mypy checks that it meets the contract
     assert (source.name, sorted(source.options)) == (
         "tests",
-        ["command", "junit", "rerun", "timeout"],
+        ["command", "junit", "rerun", "skipped", "timeout"],
     )
     assert {name: s.default for name, s in SOURCE.options.items()} == {
         "command": (),
         "junit": None,
         "rerun": True,
+        "skipped": True,
         "timeout": 900.0,
     }

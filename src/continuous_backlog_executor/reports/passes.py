@@ -32,8 +32,13 @@ LINT_SOURCES = frozenset({"sarif", "bandit"})
 
 def health(ranked: Sequence[RankedItem], coverage: Coverage | None) -> dict[str, Any]:
     """Code health now: coverage and tests from a coverage run, findings from the backlog."""
+    # Suppressed findings and skipped tests are debt someone chose to carry, not new findings.
     open_kinds = Counter(
-        entry.item.source.kind for entry in ranked if entry.item.is_open and entry.item.source
+        entry.item.source.kind
+        for entry in ranked
+        if entry.item.is_open
+        and entry.item.source
+        and not {"suppressed", "skipped-test"} & set(entry.item.labels)
     )
     return {
         "coverage_percent": None

@@ -29,9 +29,9 @@ DEFAULT_HEADER = (
     "\n"
 )
 COMMENTS = "comments"  # the Source.kind of TODO/FIXME/HACK/XXX/BUG comment findings
-# No source reports skipped tests or suppressed findings yet (the tests source drops skips,
-# the sarif source drops suppressed results, bandit honours ``# nosec``), so a person marks
-# such items with a label; these come before the comment tag as they say more.
+# The tests source labels skipped tests and the sarif source suppressed results (bandit's
+# ``# nosec`` lines stay unseen), and a person may label an item so too; these come before
+# the comment tag as they say more.
 LABEL_KINDS = {"skipped-test": "skipped test", "suppressed": "suppressed finding"}
 DEBT_LABEL = "tech-debt"
 SRC_LAYOUTS = frozenset({"src", "lib", "packages"})  # their areas are one level deeper

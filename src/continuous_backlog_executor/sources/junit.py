@@ -41,9 +41,9 @@ class Case:
     path: str | None
     line: int | None
     outcome: Outcome
-    message: str = ""
+    message: str = ""  # of the failure, error or skip: a skip's is its reason
     text: str = ""
-    exception: str | None = None
+    exception: str | None = None  # a skip's is pytest's kind of skip: pytest.skip or pytest.xfail
 
     @property
     def failed(self) -> bool:
@@ -68,6 +68,16 @@ class Report:
                 first.setdefault(case.key, case)
         return tuple(first.values())
 
+    @property
+    def skipped(self) -> tuple[Case, ...]:
+        """The skipped cases (xfails too), one per test, leaving out any test that also failed."""
+        failed = {case.key for case in self.cases if case.failed}
+        first: dict[str, Case] = {}
+        for case in self.cases:
+            if case.outcome is Outcome.SKIPPED and case.key not in failed:
+                first.setdefault(case.key, case)
+        return tuple(first.values())
+
 
 class _NoDoctype(ET.TreeBuilder):
     """A tree builder that refuses a DOCTYPE before any entity in it is declared or expanded."""
@@ -89,12 +99,16 @@ def read_report(path: Path, repo: Path) -> Report:
             "not <testsuites> or <testsuite>"
         )
     cases = [_case(element, repo) for element in root.iter("testcase")]
-    broken = tuple(case for case in cases if case.message == COLLECTION_FAILURE)
+    broken = tuple(case for case in cases if _uncollected(case))
     return Report(
-        tuple(case for case in cases if case.message != COLLECTION_FAILURE),
+        tuple(case for case in cases if not _uncollected(case)),
         tuple(case.path or case.key for case in broken),
         broken,
     )
+
+
+def _uncollected(case: Case) -> bool:
+    return case.failed and case.message == COLLECTION_FAILURE
 
 
 def _parse(path: Path) -> ET.Element:
@@ -125,10 +139,15 @@ def _case(element: ET.Element, repo: Path) -> Case:
     line = _line(element.get("line")) if path and path == element.get("file") else None
     key = f"{classname}::{name}" if classname else name
     outcome = _outcome(element)
-    detail = next((e for e in element if e.tag in ("failure", "error")), None)
+    tags = ("skipped",) if outcome is Outcome.SKIPPED else ("failure", "error")
+    detail = next((e for e in element if e.tag in tags), None)
     if detail is None:
         return Case(key, node, path, line, outcome)
     message, text = detail.get("message", ""), detail.text or ""
+    if outcome is Outcome.SKIPPED:
+        # pytest writes <skipped type="pytest.skip" message="the reason">, pytest.xfail for an
+        # expected failure; a skip's type is never guessed from its reason.
+        return Case(key, node, path, line, outcome, message, text, detail.get("type"))
     exception = detail.get("type") or _exception(message, text)
     return Case(key, node, path, line, outcome, message, text, exception)
 

@@ -66,6 +66,15 @@ class UnusableLogError(SourceError):
 
 
 @dataclass(frozen=True, slots=True)
+class Suppression:
+    """Why a result is hidden: a suppression no reviewer rejected."""
+
+    kind: str  # inSource (a comment in the code) or external (a baseline, a dashboard...)
+    status: str | None  # accepted, underReview, or None when the log does not say
+    justification: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """One SARIF result, validated and placed in the repository."""
 
@@ -82,6 +91,7 @@ class Alert:
     identity: str  # what the fingerprint hashes besides tool, rule and path
     help_uri: str | None
     log: str  # the SARIF file it came from, relative to the repository
+    suppression: Suppression | None = None  # set when the result is suppressed
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +153,8 @@ def _checked(log: object, label: str) -> Json:
 
 
 def alerts(log: Json, label: str, repo: Path) -> Iterator[list[Alert]]:
-    """The standing results of each run of ``log`` (read from ``label``), placed in ``repo``."""
+    """The results of each run of ``log`` (read from ``label``) that are problems, standing or
+    suppressed, placed in ``repo``."""
     for raw in _list(log.get("runs")):
         run = _run(_obj(raw), label)
         found = (_alert(result, run, repo) for result in run.results if isinstance(result, dict))
@@ -161,8 +172,8 @@ def _run(run: Json, label: str) -> _Run:
 
 
 def _alert(result: Json, run: _Run, repo: Path) -> Alert | None:
-    """``result`` read against its run, or None when it is not a standing problem."""
-    if _dismissed(result):
+    """``result`` read against its run, or None when it is not a problem."""
+    if result.get("kind") in _NOT_PROBLEMS or result.get("baselineState") == "absent":
         return None
     rule = run.rule_for(result)
     rule_id = _text(result.get("ruleId")) or _text(_at(result, "rule", "id"))
@@ -186,15 +197,23 @@ def _alert(result: Json, run: _Run, repo: Path) -> Alert | None:
         identity=_own_fingerprint(result) or _stripped(snippet) or message,
         help_uri=_text(rule.get("helpUri")),
         log=run.log,
+        suppression=_suppression(result),
     )
 
 
-def _dismissed(result: Json) -> bool:
-    if result.get("kind") in _NOT_PROBLEMS or result.get("baselineState") == "absent":
-        return True
-    # A suppression a reviewer rejected leaves the result standing; any other one hides it.
-    suppressions = _list(result.get("suppressions"))
-    return any(_obj(s).get("status") != "rejected" for s in suppressions)
+def _suppression(result: Json) -> Suppression | None:
+    """What suppresses ``result``, preferring a justified suppression; None if it stands.
+    One a reviewer rejected suppresses nothing; any other does, one under review too."""
+    given = (_obj(entry) for entry in _list(result.get("suppressions")))
+    held = [entry for entry in given if entry.get("status") != "rejected"]
+    if not held:
+        return None
+    chosen = next((entry for entry in held if _text(entry.get("justification"))), held[0])
+    return Suppression(
+        kind=_text(chosen.get("kind")) or "external",
+        status=_text(chosen.get("status")),
+        justification=_text(chosen.get("justification")),
+    )
 
 
 def _message(result: Json, rule: Json) -> str:

@@ -8,9 +8,15 @@ pytest's cache) into the state folder and fix the rootdir at the repository, and
 without our ``BACKLOG_*`` variables and without writing bytecode, so the repository is left
 as it was. Instead of running anything, ``sources.tests.junit`` may name a report to read.
 
-Each failing or erroring test (setup and teardown errors included, skips and xfails not) is
-one finding whose fingerprint is the test's JUnit identity, ``classname::name``: it survives
-the test moving to another line, and is the same for our runs and for a report given.
+Each failing or erroring test (setup and teardown errors included) is one finding whose
+fingerprint is the test's JUnit identity, ``classname::name``: it survives the test moving to
+another line, and is the same for our runs and for a report given.
+
+Skipped tests, xfails included (pytest reports both as ``<skipped>``, typed ``pytest.skip`` or
+``pytest.xfail``), are debt: a test that does not run checks nothing. With ``skipped`` on (the
+default), each is a low-impact Test item labelled ``skipped-test``, fingerprinted
+``skipped:classname::name`` so it never meets the same test's failure. The report does not say
+whether a skip is a lasting one or only holds on this platform, so every skip is reported.
 
 Flaky tests: with ``rerun`` on, the failures are run once more, by node id (appended to the
 command). A test that fails and then passes is still reported, as a Test item labelled
@@ -34,6 +40,7 @@ the error is reported as a failure.
 from __future__ import annotations
 
 import contextlib
+import re
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -53,6 +60,13 @@ TAIL_LINES = 20  # of the failure text: the assertion and the frames nearest to 
 MESSAGE_CHARS = 1000
 MAX_RERUN = 100  # more failures than this point at a broken environment, not flaky tests
 ERROR_LABELS = ("test-failure", "test-error")  # an error in setup or teardown
+TITLE_REASON_CHARS = 60  # a longer skip reason is left to the description
+SKIPPED_IMPACT = 2  # below any failure: the test is known not to run, nothing is broken yet
+XFAIL = "pytest.xfail"
+# A module skipped as a whole (importorskip...) has only this as its message; the reason is in
+# the element's text, ``('path', line, 'Skipped: the reason')``.
+COLLECTION_SKIPPED = "collection skipped"
+_COLLECTION_SKIP_REASON = re.compile(r"""Skipped: (?P<reason>.*?)['"]\)\s*\Z""", re.DOTALL)
 NOTHING_TO_RUN = (
     "no Python tests found (no pytest in pyproject.toml, setup.cfg, tox.ini or pytest.ini, and "
     "no test_*.py, *_test.py or conftest.py files); set sources.tests.command to run the tests"
@@ -63,6 +77,7 @@ OPTIONS: Mapping[str, Setting] = {
     ),
     "junit": Setting(optional_text, None, "Read this JUnit XML report instead of running tests."),
     "rerun": Setting(flag, True, "Run failing tests again to tell flaky ones from failing ones."),
+    "skipped": Setting(flag, True, "Report skipped and xfailed tests as debt (skipped-test)."),
     "timeout": Setting(number(1), 900.0, "Seconds one run of the tests may take."),
 }
 
@@ -102,6 +117,40 @@ def _description(case: Case, *, flaky: bool) -> str:
     return "\n\n".join(part for part in (intro, message, block) if part)
 
 
+def _skip_finding(case: Case) -> Finding:
+    shown = case.node or case.key
+    reason = _skip_reason(case)
+    short = len(reason) <= TITLE_REASON_CHARS and "\n" not in reason
+    return Finding(
+        fingerprint=f"skipped:{case.key}",
+        title=f"Skipped test: {shown}" + (f": {reason}" if reason and short else ""),
+        description=_skip_description(case, reason),
+        task_type=TaskType.TEST,
+        origin=Source(kind=NAME, path=case.path, line=case.line, tag="TEST", rule=case.exception),
+        labels=("skipped-test",),
+        impact=SKIPPED_IMPACT,
+    )
+
+
+def _skip_reason(case: Case) -> str:
+    module = case.message == COLLECTION_SKIPPED
+    found = _COLLECTION_SKIP_REASON.search(case.text) if module else None
+    return (found["reason"] if found else case.message).strip()
+
+
+def _skip_description(case: Case, reason: str) -> str:
+    how = "marked as an expected failure (xfail)" if case.exception == XFAIL else "skipped"
+    if not reason:
+        return f"The test is {how}; no reason is given."
+    clipped = reason[:MESSAGE_CHARS] + (" ..." if len(reason) > MESSAGE_CHARS else "")
+    return f"The test is {how}: {clipped}"
+
+
+def _skips(report: Report, context: DiscoveryContext) -> tuple[Finding, ...]:
+    wanted = _option(context, "skipped")
+    return tuple(_skip_finding(case) for case in report.skipped) if wanted else ()
+
+
 def _passed_again(
     runner: testrun.TestRunner, failing: Sequence[Case]
 ) -> tuple[set[str], tuple[str, ...]]:
@@ -122,18 +171,18 @@ def _passed_again(
 
 
 class FailingTests:
-    """The ``tests`` source: one finding per failing test."""
+    """The ``tests`` source: one finding per failing test, and one per skipped test."""
 
     name = NAME
-    description = "Failing and flaky tests, from a pytest run's JUnit XML report."
+    description = "Failing, flaky and skipped tests, from a pytest run's JUnit XML report."
     options = OPTIONS
 
     def discover(self, context: DiscoveryContext) -> Scan:
-        """Run the tests (or read the given report) and report every failing test."""
+        """Run the tests (or read the given report) and report every failing and skipped test."""
         started = time.monotonic()
         junit = _option(context, "junit")
         if junit is not None:
-            findings = _from_report(context.repo / Path(junit).expanduser(), context.repo)
+            findings = _from_report(context.repo / Path(junit).expanduser(), context)
             return Scan(NAME, findings, seconds=time.monotonic() - started)
         command = tuple(_option(context, "command")) or testrun.detected_command(context.repo)
         if command is None:
@@ -146,9 +195,9 @@ def _option(context: DiscoveryContext, name: str) -> Any:
     return context.options.get(name, OPTIONS[name].default)
 
 
-def _from_report(path: Path, repo: Path) -> tuple[Finding, ...]:
+def _from_report(path: Path, context: DiscoveryContext) -> tuple[Finding, ...]:
     try:
-        report = read_report(path, repo)
+        report = read_report(path, context.repo)
     except ReportError as error:
         raise ReportError(f"sources.tests.junit: {error}") from error
     if report.uncollected:
@@ -156,7 +205,7 @@ def _from_report(path: Path, repo: Path) -> tuple[Finding, ...]:
             f"sources.tests.junit: {path}: the report says {', '.join(report.uncollected)} "
             "could not be collected; fix that and run the tests again to write a new report"
         )
-    return tuple(_finding(case, flaky=False) for case in report.failing)
+    return tuple(_finding(case, flaky=False) for case in report.failing) + _skips(report, context)
 
 
 def _from_run(
@@ -167,13 +216,15 @@ def _from_run(
             command, context.repo, scratch, float(_option(context, "timeout"))
         )
         context.observer.progress(NAME, 0, None, "running the tests")
-        failing = _report(runner, "first").failing
+        first = _report(runner, "first")
+        failing = first.failing
         flaky: set[str] = set()
         warnings: tuple[str, ...] = ()
         if failing and _option(context, "rerun"):
             context.observer.progress(NAME, 1, None, "running the failing tests again")
             flaky, warnings = _passed_again(runner, failing)
-    return tuple(_finding(case, flaky=case.key in flaky) for case in failing), warnings
+    findings = tuple(_finding(case, flaky=case.key in flaky) for case in failing)
+    return findings + _skips(first, context), warnings
 
 
 @contextlib.contextmanager
