@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Sequence
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from continuous_backlog_executor.comment_syntax import syntax_for
-from continuous_backlog_executor.todos import DEFAULT_TAGS, Todo, find, tag_pattern
+from continuous_backlog_executor.todos import (
+    DEFAULT_TAGS,
+    Todo,
+    find,
+    lines_suffice,
+    opening_lines,
+    tag_pattern,
+)
 
 
 def todos(path: str, text: str, tags: Sequence[str] = DEFAULT_TAGS) -> list[Todo]:
@@ -647,3 +658,70 @@ def test_comment_markers_inside_other_string_literals(path: str, text: str) -> N
 )
 def test_edges(path: str, text: str, expected: list[Todo]) -> None:
     assert todos(path, text) == expected
+
+
+# -- searching only the lines a search tool names ----------------------------------------------
+
+LANGUAGE_FILES = sorted({"a.py", "a.c", "a.js", "a.go", "a.rs", "a.sh", "a.yaml", "a.rb", "a.sql"})
+LANGUAGE_FILES += ["a.html", "a.md", "a.css", "a.scss", "a.lua", "a.hs", "a.el", "a.tex", "a.php"]
+# Pieces of code around tags: comment openers, strings, prose and the forms tags take.
+PIECES = [
+    *"\"'`#/*-;%<>!{}[]=()\\\n \tx~:",
+    *("TODO", "FIXME", "XXX", "TODOS", "MYTODO", "(ann)", "[P-1]", " #12", "\n#3 ", "\u2014"),
+    *('"""', "'''", "//", "/*", "*/", "<!--", "-->", "--[[", "]]", "{-", "-}", "=begin"),
+    *("=end", "<<EOF", "EOF", 'R"x(', ')x"', 'r#"', '"#', "```", "\r\n", "\u00e9", "\u2003"),
+]
+CODE = st.lists(st.sampled_from(PIECES), max_size=50).map("".join)
+
+
+def opening_line_numbers(text: str, tags: Sequence[str]) -> dict[int, int]:
+    """The lines ``opening_lines`` matches, as ripgrep names them: line start -> number."""
+    found = re.compile(opening_lines(tags), re.MULTILINE).finditer(text)
+    starts = {text.rfind("\n", 0, match.start()) + 1 for match in found}
+    return {start: text.count("\n", 0, start) + 1 for start in starts}
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=CODE)
+def test_searching_only_the_opening_lines_finds_every_tag(text: str) -> None:
+    pattern = tag_pattern(DEFAULT_TAGS)
+    lines = opening_line_numbers(text, DEFAULT_TAGS)
+    for path in LANGUAGE_FILES:
+        syntax = syntax_for(path)
+        assert syntax is not None
+        whole = find(text, syntax, pattern)
+        assert find(text, syntax, pattern, lines) == whole, path
+        assert [t.offset for t in find(text, syntax, pattern, lines)] == [t.offset for t in whole]
+
+
+@pytest.mark.parametrize(
+    "space", [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace() and chr(c) != "\n"]
+)
+def test_opening_lines_know_every_space_python_does(space: str) -> None:
+    text = f"x = 1\n#{space}TODO: spaced\n{space}// XXX: indented\n"
+    assert len(todos("a.py", text)) == 1
+    assert len(todos("a.c", text)) == 1
+    assert sorted(opening_line_numbers(text, DEFAULT_TAGS).values()) == [2, 3]
+
+
+@pytest.mark.parametrize(
+    ("tags", "suffice"),
+    [
+        pytest.param(DEFAULT_TAGS, True, id="words"),
+        pytest.param(("NOTE", "_x", "!IMPORTANT"), True, id="other-starts"),
+        pytest.param(("TODO", "12"), False, id="a-number-can-follow-an-issue-mark"),
+        pytest.param(("#fix",), False, id="a-hash"),
+        pytest.param((":x",), False, id="a-colon"),
+        pytest.param(("",), False, id="empty"),
+    ],
+)
+def test_lines_suffice_unless_a_tag_can_hide_after_another(
+    tags: tuple[str, ...], suffice: bool
+) -> None:
+    assert lines_suffice(tags) is suffice
+
+
+def test_opening_lines_take_any_tag_literally() -> None:
+    tags = ("F.X", "TO-DO", "caf\u00e9", "\U0001f41b")
+    text = "FXX\n# F.X: dotted\n// TO-DO: dashed\n# caf\u00e9\n<!-- \U0001f41b bug -->\n"
+    assert sorted(opening_line_numbers(text, tags).values()) == [2, 3, 4, 5]

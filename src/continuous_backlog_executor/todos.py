@@ -3,13 +3,15 @@
 A tag counts only when it opens the comment's text (``# TODO: ...``, ``// FIXME(ann) ...``,
 ``* HACK[PROJ-12] ...`` inside a block comment): a tag in the middle of a sentence, or in a
 string, is prose, not a work item. Lines that continue the comment below a tag join its text.
+Which lines can hold such a tag is decided by each line alone, so a search tool can pick those
+lines out of many files first (``opening_lines``) and only they are searched here.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from .comment_syntax import Comments, Syntax
 
@@ -27,6 +29,14 @@ _BLOCK_OPENERS = ("/*", "<!--", "{-", "--[[", "=begin")
 # spares lexing the file as far as a tag that is plainly prose or code.
 # (Every comment opener starts with one of these characters, and is made of marker characters.)
 _AFTER_OPENER = re.compile(r"[#/<;%{\-][\s/*#!;%<>{}\[\]\-|]*\Z")
+# The two checks above as one expression that ripgrep's engine reads the same way as Python's:
+# Python's \s (every character ``str.isspace`` accepts) spelled out, as ripgrep's \s is
+# narrower, without the newline, which ripgrep never matches. (Tested against ``isspace``.)
+_SPACE = r"\x09\x0b-\x0d\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_OPENING = rf"(?:^|[#/<;%{{\-])[{_SPACE}/*#!;%<>{{}}\[\]\-|]*"
+# What a match can take from the lines after its tag's (``\s*#123``): a tag starting with one
+# of these could hide in it, so such tags need every line searched.
+_SPILLS = re.compile(r"[\s#\d:\-\u2013\u2014]")
 _LINE_OPENERS = re.compile(r"^\s*(?://+!?|#+:?|--+(?!>)|;+|%+|/\*+|\*+(?!/)|<!--|\{-)?\s?")
 
 
@@ -40,6 +50,8 @@ class Todo:
     text: str
     who: str | None  # as in: TODO(ann)
     ref: str | None  # as in: TODO[PROJ-12], FIXME #123
+    # Where the tag's line starts in the text, to show the code around it; not what it says.
+    offset: int = field(default=0, compare=False)
 
 
 def tag_pattern(tags: Sequence[str]) -> re.Pattern[str]:
@@ -53,11 +65,42 @@ def tag_pattern(tags: Sequence[str]) -> re.Pattern[str]:
     )
 
 
-def find(text: str, syntax: Syntax, pattern: re.Pattern[str]) -> list[Todo]:
-    """Every tag that opens a comment's text in ``text``."""
+def opening_lines(tags: Sequence[str]) -> str:
+    """A regular expression matching every line where one of ``tags`` may open a comment's text
+    (and some other lines), written so that Python and ripgrep read it the same way."""
+    return rf"{_OPENING}(?:{'|'.join(map(_portable, tags))})"
+
+
+def _portable(text: str) -> str:
+    """``text`` as a literal in both Python's and ripgrep's regular expressions."""
+    return "".join(c if c.isascii() and (c.isalnum() or c == "_") else _code(c) for c in text)
+
+
+def _code(char: str) -> str:
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def lines_suffice(tags: Sequence[str]) -> bool:
+    """True when searching only the lines ``opening_lines`` matches finds every tag ``find``
+    finds in the whole text: no tag can hide in what a match takes from lines after its own."""
+    return all(tag and not _SPILLS.match(tag) for tag in tags)
+
+
+def find(
+    text: str, syntax: Syntax, pattern: re.Pattern[str], lines: Mapping[int, int] | None = None
+) -> list[Todo]:
+    """Every tag that opens a comment's text in ``text``.
+
+    ``lines``, when given, are the lines ``opening_lines`` matches (where each starts: its
+    1-based number); only they are searched, which finds the same tags when ``lines_suffice``.
+    """
+    matches = pattern.finditer(text) if lines is None else _on_lines(text, pattern, lines)
     reader: _Reader | None = None
     found = []
-    for match in pattern.finditer(text):
+    for match in matches:
         if match.start() and _WORD_CHAR.match(text, match.start() - 1):
             continue  # part of a longer word: MYTODO
         line_start = text.rfind("\n", 0, match.start()) + 1
@@ -66,11 +109,30 @@ def find(text: str, syntax: Syntax, pattern: re.Pattern[str]) -> list[Todo]:
             or _AFTER_OPENER.search(text, line_start, match.start())
         ):
             continue
-        reader = reader or _Reader(text, syntax, pattern)
+        reader = reader or _Reader(text, syntax, pattern, lines or {})
         span = reader.comments.around(match.start())
         if span is not None and _opens_comment(text, span[0], match.start()):
             found.append(reader.read(match, span))
     return found
+
+
+def _on_lines(text: str, pattern: re.Pattern[str], lines: Iterable[int]) -> Iterator[re.Match[str]]:
+    """The matches ``pattern.finditer(text)`` gives that start on the lines starting at ``lines``.
+
+    A match is looked for within its line (so the search never runs on into lines without a
+    tag), then taken again without that limit, as its issue number may be on a later line.
+    """
+    position = 0
+    for start in sorted(set(lines)):
+        end = text.find("\n", start)
+        end = len(text) if end == -1 else end
+        position = max(position, start)
+        while (found := pattern.search(text, position, end)) is not None:
+            match = pattern.match(text, found.start())
+            if match is None or match.end() <= position:
+                break  # cannot happen for non-empty tags; never loop on an empty match
+            yield match
+            position = match.end()
 
 
 def _opens_comment(text: str, comment_start: int, tag_start: int) -> bool:
@@ -86,10 +148,27 @@ def _clean(piece: str) -> str:
 class _Reader:
     """One file's text with its comments, made only when the file holds a tag."""
 
-    def __init__(self, text: str, syntax: Syntax, pattern: re.Pattern[str]) -> None:
+    def __init__(
+        self, text: str, syntax: Syntax, pattern: re.Pattern[str], numbers: Mapping[int, int]
+    ) -> None:
         self.text = text
         self.pattern = pattern
         self.comments = Comments(text, syntax)
+        self.numbers = numbers  # line numbers already known, by where their lines start
+        self._counted = 0  # newlines before this position are counted in _newlines
+        self._newlines = 0
+
+    def line_number(self, position: int) -> int:
+        """The 1-based number of the line holding ``position``; counting goes on from the last
+        position asked about (tags come in order), so a file is counted through once."""
+        known = self.numbers.get(self.line_start(position))
+        if known is not None:
+            return known
+        if position < self._counted:
+            self._counted = self._newlines = 0
+        self._newlines += self.text.count("\n", self._counted, position)
+        self._counted = position
+        return self._newlines + 1
 
     def line_start(self, position: int) -> int:
         """Where the line holding ``position`` starts."""
@@ -102,8 +181,9 @@ class _Reader:
 
     def read(self, match: re.Match[str], span: tuple[int, int]) -> Todo:
         """The tag at ``match`` inside the comment ``span``, with its continuation lines."""
-        line = self.text.count("\n", 0, match.start()) + 1
+        line = self.line_number(match.start())
         start = self.line_start(match.start())
+        offset = start
         stop = self.line_end(start)
         parts = [_clean(self.text[match.end() : min(span[1], stop)])]
         issue = match.group("issue")
@@ -123,7 +203,7 @@ class _Reader:
             end += 1
         who = (match.group("who") or "").strip() or None
         joined = " ".join(p for p in parts if p)
-        return Todo(line, end, match.group("tag"), joined, who, ref)
+        return Todo(line, end, match.group("tag"), joined, who, ref, offset)
 
     def continuation(self, start: int, stop: int, span: tuple[int, int], column: int) -> str | None:
         """The text the line ``[start, stop)`` adds to the tag's comment, or ``None``."""

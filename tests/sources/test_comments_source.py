@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import subprocess
 from datetime import UTC, datetime
@@ -305,3 +306,30 @@ def test_a_rescan_reads_and_blames_only_changed_files(repo: Path) -> None:
     assert second.last("blamed") == (1, 60)
     assert len(scan.findings) == 60
     assert ("pkg/m7.py", 1, "TODO", "item 7, reworded") in places(scan)
+
+
+def test_the_code_shown_is_the_code_around_the_tag_whatever_breaks_its_lines(repo: Path) -> None:
+    # A form feed or a lone carriage return does not end a line for git, nor for line numbers.
+    write(repo, {"a.py": "x = 1\x0c\ny = 2\r\n# TODO: here\rstill the same line\nz = 3\n"})
+    commit(repo, "odd line breaks")
+
+    (finding,) = discover(repo, context_lines=1).findings
+
+    assert finding.origin.line == 3
+    assert finding.description.endswith(
+        "\n\n2  y = 2\n3  # TODO: here\rstill the same line\n4  z = 3"
+    )
+
+
+@pytest.mark.parametrize(
+    "glob",
+    ["*.min.js", "vendor/*", "*/vendor/*", "f?.py", "e[[]1].py", "[!a]*", "deep*", "*", "a.py"],
+)
+def test_excludes_are_globs_where_a_star_also_matches_a_slash(repo: Path, glob: str) -> None:
+    names = ["a.py", "vendor/b.py", "x/vendor/c.py", "d.min.js", "e[1].py", "f1.py", "deep/g.py"]
+    write(repo, {name: ("// " if name.endswith(".js") else "# ") + "TODO: x\n" for name in names})
+    commit(repo, "files to exclude")
+
+    found = {path for path, *_ in places(discover(repo, blame=False, exclude=(glob,)))}
+
+    assert found == {name for name in names if not fnmatch.fnmatchcase(name, glob)}

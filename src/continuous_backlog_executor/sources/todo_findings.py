@@ -40,9 +40,9 @@ def cache_path(context: DiscoveryContext, kind: str) -> Path | None:
         return None
 
 
-def findings(
-    context: DiscoveryContext, hits: list[Hit], texts: Mapping[str, list[str]]
-) -> list[Finding]:
+def findings(context: DiscoveryContext, hits: list[Hit], texts: Mapping[str, str]) -> list[Finding]:
+    """The findings for ``hits``, described with the code around them from ``texts`` (the text
+    of each file with hits)."""
     content = _content_hashes(hits)
     identities = _identities(context.known, [(h.path, content[id(h)]) for h in hits])
     ages = _ages(context, hits)
@@ -58,7 +58,7 @@ def findings(
             Finding(
                 fingerprint=fingerprint,
                 title=_title(todo, hit.path),
-                description=_description(todo, hit.path, texts.get(hit.path, []), context_lines),
+                description=_description(todo, hit.path, texts.get(hit.path, ""), context_lines),
                 task_type=classify(todo.text, tag=todo.tag),
                 origin=origin,
                 created_at=age.time if age else None,
@@ -142,11 +142,26 @@ def _title(todo: Todo, path: str) -> str:
     return text if len(text) <= TITLE_LIMIT else text[: TITLE_LIMIT - 1].rstrip() + "\u2026"
 
 
-def _description(todo: Todo, path: str, lines: list[str], around: int) -> str:
-    first = max(1, todo.line - around)
-    last = min(len(lines), todo.end_line + around)
-    width = len(str(last))
-    code = "\n".join(f"{n:>{width}}  {lines[n - 1]}" for n in range(first, last + 1))
+def _description(todo: Todo, path: str, text: str, around: int) -> str:
+    code = "\n".join(f"{n:>{width}}  {line}" for n, line, width in _code(todo, text, around))
     who = f" (for {todo.who})" if todo.who else ""
     head = f"{todo.tag}{who} at {path}:{todo.line}: {' '.join(todo.text.split()) or '(no text)'}"
     return f"{head}\n\n{code}" if code else head
+
+
+def _code(todo: Todo, text: str, around: int) -> list[tuple[int, str, int]]:
+    """The lines from ``around`` before the tag's to ``around`` after its comment's last, found
+    from where its line starts, so a large file is never split into lines: (number, line,
+    width of the last number)."""
+    start, number = todo.offset, todo.line
+    while number > max(1, todo.line - around) and start > 0:
+        start = text.rfind("\n", 0, start - 1) + 1
+        number -= 1
+    rows = []
+    while number <= todo.end_line + around and start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end == -1 else end
+        rows.append((number, text[start:end].removesuffix("\r")))
+        start, number = end + 1, number + 1
+    width = len(str(rows[-1][0])) if rows else 0
+    return [(n, line, width) for n, line in rows]
