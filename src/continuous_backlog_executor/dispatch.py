@@ -129,8 +129,11 @@ def in_parallel(work: Callable[[], None], workers: int, cancel: threading.Event)
     are done (a worker may start one more), so each puts its item back to READY; then it is
     raised again. A worker's error cancels the others and is raised here."""
     failures: list[BaseException] = []
+    # Each worker says itself when it is done: after Ctrl-C interrupts a join, CPython may
+    # report that thread as no longer alive while it still runs (its cleanup, its lease).
+    finished = [threading.Event() for _ in range(workers)]
 
-    def worker() -> None:
+    def worker(done: threading.Event) -> None:
         try:
             work()
         except KeyboardInterrupt:
@@ -139,20 +142,22 @@ def in_parallel(work: Callable[[], None], workers: int, cancel: threading.Event)
             failures.append(error)
             cancel.set()
             process.stop_all()
+        finally:
+            done.set()
 
     threads = [
-        threading.Thread(target=worker, name=f"worker-{n}", daemon=True)
-        for n in range(1, workers + 1)
+        threading.Thread(target=worker, args=(done,), name=f"worker-{n}", daemon=True)
+        for n, done in enumerate(finished, start=1)
     ]
     for thread in threads:
         thread.start()
     try:
-        for thread in threads:
-            while thread.is_alive():
-                thread.join(0.2)
+        for done in finished:
+            while not done.wait(0.2):
+                pass
     except KeyboardInterrupt:
         cancel.set()
-        while any(thread.is_alive() for thread in threads):
+        while not all(done.is_set() for done in finished):
             process.stop_all()
             time.sleep(0.05)
         raise
