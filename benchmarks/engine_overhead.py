@@ -74,6 +74,8 @@ PARTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("escalation review of the diff", "diff_escalations", ("review.py",)),
     ("pull request (local forge)", "open", ("forges/local.py",)),
     ("receipts", "_save_receipt", ("engine.py",)),
+    ("status reports (each item, the end)", "write", ("reports/publish.py",)),
+    ("end-of-pass review", "review", ("commands/review.py",)),
 )
 # What the parts above contain that is not the engine's, by the same lookup.
 INSIDE = {

@@ -35,6 +35,8 @@ from . import _options, discover, plan, review, status
 
 log = logging.getLogger(__name__)
 
+REDRAW_SECONDS = 60.0  # the HTML page is redrawn at most this often during a run
+
 NAME = "run"
 HELP = "work through the backlog: each actionable item to a pull request"
 DESCRIPTION = """\
@@ -221,14 +223,19 @@ def _report(ctx: Context, summary: RunSummary, output: str) -> None:
 
 
 def _refresher(ctx: Context) -> Callable[[Processed], None]:
-    """After each item, the run so far in ``latest.*``, the HTML page and the tech-debt page;
-    one worker at a time, and a failure to write them never stops the run."""
+    """After each item, the run so far in ``latest.*`` and the tech-debt page, and in the HTML
+    page at most every ``REDRAW_SECONDS`` (its charts take a good part of a second, which
+    quick items should not pay each time); one worker at a time, and a failure to write them
+    never stops the run."""
     lock = threading.Lock()
+    drawn = [time.monotonic()]  # the run's start: the page from the last run is fresh enough
 
     def refresh(done: Processed) -> None:
         with lock:
+            draw = time.monotonic() - drawn[0] >= REDRAW_SECONDS
             try:
-                publish.write(dataclasses.replace(ctx, now=utcnow()), final=False)
+                publish.write(dataclasses.replace(ctx, now=utcnow()), final=False, draw=draw)
+                drawn[0] = time.monotonic() if draw else drawn[0]
                 log.debug("status report refreshed after %s", done.item_id)
             except (BacklogError, OSError) as error:
                 log.warning("could not refresh the status report: %s", error)

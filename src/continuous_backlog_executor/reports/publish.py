@@ -168,18 +168,19 @@ def locked(ctx: Context) -> Iterator[None]:
         ) from None
 
 
-def write(ctx: Context, *, final: bool = True) -> Published:
+def write(ctx: Context, *, final: bool = True, draw: bool = True) -> Published:
     """Compute the report for the period since the previous one and write everything.
 
     A run refreshes the report after each item with ``final=False``: ``latest.*``, the HTML
     page and the tech-debt page show the run so far, but no dated report, history row or
     coverage run is made until the run ends, so each run still makes one dated report.
+    ``draw=False`` leaves the HTML page as it is (drawing its charts takes most of the time).
     """
     with locked(ctx):
-        return _write(ctx, final=final)
+        return _write(ctx, final=final, draw=draw)
 
 
-def _write(ctx: Context, *, final: bool) -> Published:
+def _write(ctx: Context, *, final: bool, draw: bool) -> Published:
     backlog = ctx.load()
     folder = ctx.config.path("status_dir")
     ranked: list[RankedItem] = backlog.ranked(ctx.config.scoring, ctx.now)
@@ -222,7 +223,7 @@ def _write(ctx: Context, *, final: bool) -> Published:
     else:  # the charts show the run so far as the last point, without recording it
         rows = [*history.read(folder / history.HISTORY), history.row(report)]
     html_path = None
-    if ctx.config.value("reports.html"):
+    if draw and ctx.config.value("reports.html"):
         html_path = folder / "index.html"
         atomic_write(html_path, html.render(report, rows, receipt_base=_receipt_base(ctx, folder)))
     debt_path: Path | None = ctx.config.path("tech_debt")
