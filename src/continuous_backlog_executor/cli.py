@@ -102,6 +102,10 @@ def _configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # The libraries' own chatter (matplotlib announces its font cache at INFO) is not the
+    # tool's news; their warnings still come through.
+    for library in ("matplotlib", "PIL", "httpx", "httpcore"):
+        logging.getLogger(library).setLevel(max(logging.WARNING, root.level))
 
 
 def _dispatch(args: argparse.Namespace) -> int:

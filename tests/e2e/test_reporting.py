@@ -397,3 +397,21 @@ def test_unmerged_pull_requests_count_their_own_coverage_change(
     assert item["delta"] == report["coverage_delta"] == 20.0
     assert report["coverage_delta_note"].startswith("nothing was merged in this period")
     assert report["coverage"]["after"]["percent"] == 80.0  # main itself did not change
+
+
+def test_a_status_file_that_cannot_be_written_is_a_clear_error(
+    project: Path, run_cli: RunCli
+) -> None:
+    blocker = _status(project) / "index.html"
+    blocker.mkdir(parents=True)
+    backlog = (project / "DOCS" / "backlog.yml").read_bytes()
+
+    outcome = run_cli("status", "--set", "reports.html=true")
+
+    assert outcome.code == 1
+    assert outcome.err.strip() == (
+        f"error: {blocker}: cannot write the status report (Is a directory); "
+        "make DOCS/status (paths.status_dir) a writable folder"
+    )
+    assert (project / "DOCS" / "backlog.yml").read_bytes() == backlog
+    assert not [p for p in _status(project).iterdir() if p.name.startswith(".")]

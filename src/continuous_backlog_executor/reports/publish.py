@@ -177,7 +177,14 @@ def write(ctx: Context, *, final: bool = True, draw: bool = True) -> Published:
     ``draw=False`` leaves the HTML page as it is (drawing its charts takes most of the time).
     """
     with locked(ctx):
-        return _write(ctx, final=final, draw=draw)
+        try:
+            return _write(ctx, final=final, draw=draw)
+        except OSError as error:  # a folder where a report goes, a read-only disk...
+            where = error.filename2 or error.filename or ctx.config.path("status_dir")
+            raise BacklogError(
+                f"{where}: cannot write the status report ({error.strerror or error}); "
+                "make DOCS/status (paths.status_dir) a writable folder"
+            ) from None
 
 
 def _write(ctx: Context, *, final: bool, draw: bool) -> Published:
