@@ -356,6 +356,11 @@ def test_env_name_maps_dots_to_double_underscores() -> None:
             id="typo-in-section-name",
         ),
         pytest.param(
+            '{\n  "scoring": {"aging_cap": 3},\n  "scoring.aging_cap": 4\n}',
+            "{path}:2: scoring.aging_cap is set twice in this file; keep one of them",
+            id="same-setting-in-a-section-and-as-a-dotted-key",
+        ),
+        pytest.param(
             '{\n  "verbose": true\n}',
             "{path}:2: unknown setting 'verbose'",
             id="unknown-without-suggestion",

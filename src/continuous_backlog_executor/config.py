@@ -420,6 +420,10 @@ def _flatten(
     for name, value in data.items():
         key = f"{prefix}{name}"
         if key in SETTINGS:
+            if key in out:  # once in sections, once as a dotted key: which should win?
+                raise ConfigError(
+                    f"{origin(key)}: {key} is set twice in this file; keep one of them"
+                )
             out[key] = value
         elif key in SECTIONS:
             if not isinstance(value, dict):

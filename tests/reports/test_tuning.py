@@ -157,3 +157,40 @@ def test_a_damaged_proposal_file_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match=r"tuning.json: not a readable proposal"):
         tuning.read(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("spelled", "expected"),
+    [
+        pytest.param(
+            {"scoring.aging_cap": 2.0},
+            {"scoring.aging_cap": 3.0, "scoring": {"weights": {"time_criticality": 1.25}}},
+            id="one-dotted-key",
+        ),
+        pytest.param(
+            {"scoring": {"weights.time_criticality": 1.0}, "scoring.aging_cap": 2.0},
+            {"scoring": {"weights.time_criticality": 1.25}, "scoring.aging_cap": 3.0},
+            id="sections-and-dotted-keys-mixed",
+        ),
+    ],
+)
+def test_apply_changes_a_setting_where_the_file_already_sets_it(
+    tmp_path: Path, spelled: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    # The file's own spelling is kept, so no setting is written twice; a setting the file did
+    # not have goes in sections.
+    cfg = _config(tmp_path, spelled)
+    assert cfg.file is not None
+    proposal = {
+        "changes": [
+            {"key": "scoring.aging_cap", "current": 2.0, "proposed": 3.0, "why": "starving"},
+            {"key": "scoring.weights.time_criticality", "current": 1.0, "proposed": 1.25},
+        ]
+    }
+
+    tuning.apply(proposal, cfg, cfg.file)
+
+    assert json.loads(cfg.file.read_text()) == expected
+    reloaded = config.load(tmp_path, file=cfg.file, environ={})
+    assert reloaded.value("scoring.aging_cap") == 3.0
+    assert reloaded.value("scoring.weights.time_criticality") == 1.25

@@ -164,15 +164,40 @@ def apply(proposal: Mapping[str, Any], config: Config, target: Path) -> list[str
     if not isinstance(data, dict):
         raise ConfigError(f"{target}: the configuration must be a JSON object; nothing changed")
     for change in proposal["changes"]:
-        *sections, name = change["key"].split(".")
-        node = data
-        for section in sections:
-            child = node.setdefault(section, {})
-            if not isinstance(child, dict):
-                raise ConfigError(
-                    f"{target}: {section!r} is not an object; nothing was changed"
-                ) from None
-            node = child
+        key = change["key"]
+        node, name = _spelled(data, key.split(".")) or _nested(data, key, target)
         node[name] = change["proposed"]
     atomic_write(target, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return [change["key"] for change in proposal["changes"]]
+
+
+def _spelled(node: dict[str, Any], parts: list[str]) -> tuple[dict[str, Any], str] | None:
+    """Where the file already sets the setting named by ``parts``, however it spells it: in
+    sections (``{"scoring": {"aging_cap": 2}}``), as one dotted key (``{"scoring.aging_cap":
+    2}``) or a mix. The configuration accepts each, so a new value goes where the old one is
+    rather than beside it, where one of the two would silently win."""
+    for end in range(len(parts), 0, -1):
+        name = ".".join(parts[:end])
+        if end == len(parts):
+            if name in node:
+                return node, name
+        elif isinstance(node.get(name), dict):
+            found = _spelled(node[name], parts[end:])
+            if found is not None:
+                return found
+    return None
+
+
+def _nested(data: dict[str, Any], key: str, target: Path) -> tuple[dict[str, Any], str]:
+    """Where a setting the file does not set yet goes: in its sections."""
+    *sections, name = key.split(".")
+    node = data
+    for section in sections:
+        child = node.setdefault(section, {})
+        if not isinstance(child, dict):
+            raise ConfigError(
+                f"{target}: {section!r} is not an object, so {key} cannot be set in it; "
+                "nothing was changed"
+            )
+        node = child
+    return node, name
