@@ -3,14 +3,11 @@ the content ids the index gives them, which of them are not as committed, and wh
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..git import git
 
-# One record of ``git ls-files -s -z``: mode, content id, stage, path.
-_INDEX_RECORD = re.compile(r"(\d+) ([0-9a-f]+) \d\t([^\0]*)\0")
 _NOT_FILES = frozenset({"120000", "160000"})  # symlinks and submodules: not ours to read
 
 
@@ -26,8 +23,18 @@ class Status:
 def tracked(repo: Path) -> dict[str, str | None]:
     """Tracked files (not symlinks nor submodules) by the content id the index gives them."""
     listing = git("ls-files", "-s", "-z", cwd=repo).stdout
+    # Each record is "<mode> <id> <stage>\t<path>\0", and everything before the path has a
+    # fixed width: six digits of mode, an id as long as the repository's hash makes them (40
+    # hex digits for SHA-1, 64 for SHA-256), one digit of stage. Slicing by those widths is
+    # much quicker than matching a pattern on each of thousands of records.
+    records = listing.split("\0")
+    records.pop()  # what follows the last record's terminator: nothing
+    if not records:
+        return {}
+    id_end = records[0].index(" ", 7)
+    path_start = id_end + 3
     return {
-        path: blob for mode, blob, path in _INDEX_RECORD.findall(listing) if mode not in _NOT_FILES
+        record[path_start:]: record[7:id_end] for record in records if record[:6] not in _NOT_FILES
     }
 
 

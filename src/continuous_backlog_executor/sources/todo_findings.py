@@ -8,8 +8,7 @@ when its comment was written, from git blame.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +20,9 @@ from ..todos import Todo
 from .base import DiscoveryContext, Finding
 
 TITLE_LIMIT = 120
+# How much text after the first line shown is taken to find the lines around a tag in: enough
+# for most (a larger piece is taken when not).
+_LINES_PIECE = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,22 +45,26 @@ def cache_path(context: DiscoveryContext, kind: str) -> Path | None:
 def findings(context: DiscoveryContext, hits: list[Hit], texts: Mapping[str, str]) -> list[Finding]:
     """The findings for ``hits``, described with the code around them from ``texts`` (the text
     of each file with hits)."""
-    content = _content_hashes(hits)
-    identities = _identities(context.known, [(h.path, content[id(h)]) for h in hits])
+    # Each hit's text with its runs of whitespace made single spaces, worked out once: its
+    # identity, its title and its description all use it.
+    said = [" ".join(hit.todo.text.split()) for hit in hits]
+    places = list(zip([hit.path for hit in hits], _content_hashes(hits, said), strict=True))
+    identities = _identities(context.known, places)
     ages = _ages(context, hits)
     context_lines = int(context.options.get("context_lines", 3))
     findings = []
-    for hit in hits:
+    for hit, words, place in zip(hits, said, places, strict=True):
         todo = hit.todo
-        fingerprint = identities[(hit.path, content[id(hit)])]
         age = ages.get((hit.path, todo.line))
         author = todo.who or (age.author if age and age.commit != blame_mod.NOT_COMMITTED else None)
         origin = Source(kind="comments", path=hit.path, line=todo.line, tag=todo.tag, author=author)
         findings.append(
             Finding(
-                fingerprint=fingerprint,
-                title=_title(todo, hit.path),
-                description=_description(todo, hit.path, texts.get(hit.path, ""), context_lines),
+                fingerprint=identities[place],
+                title=_title(todo, hit.path, words),
+                description=_description(
+                    todo, hit.path, words, texts.get(hit.path, ""), context_lines
+                ),
                 task_type=classify(todo.text, tag=todo.tag),
                 origin=origin,
                 created_at=age.time if age else None,
@@ -68,17 +74,20 @@ def findings(context: DiscoveryContext, hits: list[Hit], texts: Mapping[str, str
     return findings
 
 
-def _content_hashes(hits: Iterable[Hit]) -> dict[int, str]:
-    """A hash of each hit's tag and text, numbered among identical ones in the same file."""
-    seen: Counter[tuple[str, str, str]] = Counter()
-    hashes = {}
-    for hit in hits:
-        words = " ".join(hit.todo.text.split())
-        occurrence = seen[(hit.path, hit.todo.tag, words)]
-        seen[(hit.path, hit.todo.tag, words)] += 1
-        hashes[id(hit)] = hashlib.sha1(  # an identity, not a security measure
-            f"{hit.todo.tag}\0{words}\0{occurrence}".encode(), usedforsecurity=False
-        ).hexdigest()[:16]
+def _content_hashes(hits: Sequence[Hit], said: Sequence[str]) -> list[str]:
+    """A hash of each hit's tag and text (as ``said``: its whitespace made single spaces),
+    numbered among identical ones in the same file."""
+    seen: dict[tuple[str, str, str], int] = {}
+    hashes = []
+    for hit, words in zip(hits, said, strict=True):
+        key = (hit.path, hit.todo.tag, words)
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        hashes.append(
+            hashlib.sha1(  # an identity, not a security measure
+                f"{hit.todo.tag}\0{words}\0{occurrence}".encode(), usedforsecurity=False
+            ).hexdigest()[:16]
+        )
     return hashes
 
 
@@ -135,33 +144,47 @@ def _ages(
     return ages
 
 
-def _title(todo: Todo, path: str) -> str:
-    text = " ".join(todo.text.split())
-    if not text:
+def _title(todo: Todo, path: str, said: str) -> str:
+    if not said:
         return f"{todo.tag} in {path}:{todo.line}"
-    return text if len(text) <= TITLE_LIMIT else text[: TITLE_LIMIT - 1].rstrip() + "\u2026"
+    return said if len(said) <= TITLE_LIMIT else said[: TITLE_LIMIT - 1].rstrip() + "\u2026"
 
 
-def _description(todo: Todo, path: str, text: str, around: int) -> str:
-    code = "\n".join(f"{n:>{width}}  {line}" for n, line, width in _code(todo, text, around))
+def _description(todo: Todo, path: str, said: str, text: str, around: int) -> str:
     who = f" (for {todo.who})" if todo.who else ""
-    head = f"{todo.tag}{who} at {path}:{todo.line}: {' '.join(todo.text.split()) or '(no text)'}"
-    return f"{head}\n\n{code}" if code else head
+    head = f"{todo.tag}{who} at {path}:{todo.line}: {said or '(no text)'}"
+    first, lines = _code(todo, text, around)
+    if not lines:
+        return head
+    width = len(str(first + len(lines) - 1))  # every number as wide as the last
+    code = "\n".join([f"{str(n).rjust(width)}  {line}" for n, line in enumerate(lines, first)])
+    return f"{head}\n\n{code}"
 
 
-def _code(todo: Todo, text: str, around: int) -> list[tuple[int, str, int]]:
+def _code(todo: Todo, text: str, around: int) -> tuple[int, list[str]]:
     """The lines from ``around`` before the tag's to ``around`` after its comment's last, found
-    from where its line starts, so a large file is never split into lines: (number, line,
-    width of the last number)."""
+    from where its line starts, so a large file is never split into lines: the first one's
+    number, and the lines."""
     start, number = todo.offset, todo.line
-    while number > max(1, todo.line - around) and start > 0:
+    first = max(1, todo.line - around)
+    while number > first and start > 0:
         start = text.rfind("\n", 0, start - 1) + 1
         number -= 1
-    rows = []
-    while number <= todo.end_line + around and start < len(text):
-        end = text.find("\n", start)
-        end = len(text) if end == -1 else end
-        rows.append((number, text[start:end].removesuffix("\r")))
-        start, number = end + 1, number + 1
-    width = len(str(rows[-1][0])) if rows else 0
-    return [(n, line, width) for n, line in rows]
+    wanted = todo.end_line + around - number + 1
+    if wanted <= 0:
+        return number, []
+    # Split off the lines wanted from a piece of the text after their start, taking a larger
+    # piece if this one ends before the last of them does.
+    size = _LINES_PIECE
+    while True:
+        piece = text[start : start + size]
+        lines = piece.split("\n", wanted)
+        if len(lines) > wanted:
+            lines.pop()  # the rest of the piece
+            break
+        if start + size >= len(text):
+            if not lines[-1]:
+                lines.pop()  # the text ends with a line break: no line after it
+            break
+        size *= 4
+    return number, [line.removesuffix("\r") for line in lines] if "\r" in piece else lines
