@@ -103,6 +103,22 @@ def test_failing_tests_are_measured_all_the_same(repo: Path) -> None:
     assert measured == Coverage(sha, 100.0, 9, 9, None, tests=2, failing=1)
 
 
+def test_what_the_projects_coverage_configuration_leaves_out_stays_out(repo: Path) -> None:
+    # A generated module no test runs, and a line marked as never run: left out by the
+    # project's own configuration, they leave calc's figure as without them.
+    generated = "def made():\n    return 1\n"
+    marked = SIGN.replace("return -1", "return -1  # unreachable")
+    rc = "[run]\nomit = calc/generated.py\nbranch = True\n[report]\nexclude_also = unreachable\n"
+    sha = calc(
+        repo, **{"calc/__init__.py": marked, "calc/generated.py": generated, ".coveragerc": rc}
+    )
+
+    measured = run(repo, sha)
+
+    # calc without its excluded line (3 of 3) and the test module (3 of 3); lines, not branches.
+    assert measured == Coverage(sha, 100.0, 6, 6, None, tests=1, failing=0)
+
+
 @pytest.mark.parametrize(
     ("command", "reason"),
     [

@@ -28,19 +28,13 @@ from ..sources.junit import Outcome as JunitOutcome
 from ..sources.junit import read_report
 from ..store import StateStore
 from ..testrun import EXIT_CAUSES, TestRunError, TestRunner
+from .coverage_config import project_exclusions, rcfile
 
 _OWNER = re.compile(r"^[0-9a-f]{12}-(\d+)-")  # <sha>-<pid>-<random>: who made the worktree
-METHOD = 2  # bump when the way of measuring changes, so cached figures are measured again
+METHOD = 3  # bump when the way of measuring changes, so cached figures are measured again
 REPORT_TIMEOUT = 120.0  # seconds for ``coverage json``, which only reads the data file
 PYTHON = re.compile(r"python(\d+(\.\d+)*)?")
 PYTESTS = ("pytest", "py.test")
-# Our own configuration, so the project's is not read: its ``branch`` would mix branches into
-# line coverage and its ``parallel`` or ``data_file`` would put the data where we do not look.
-# Installed packages are never the project's code, even in a virtualenv inside the tree.
-RCFILE = (
-    "[run]\nbranch = False\nparallel = False\n"
-    "omit =\n    */site-packages/*\n    */dist-packages/*\n"
-)
 
 
 @dataclass(frozen=True)
@@ -157,7 +151,9 @@ def _run(
 ) -> Coverage:
     with tempfile.TemporaryDirectory(prefix="backlog-coverage-") as folder:
         scratch = Path(folder)
-        (scratch / "coveragerc").write_text(RCFILE, encoding="utf-8")
+        # Our configuration, with what the project's leaves out (see coverage_config).
+        settings = rcfile(project_exclusions(tree))
+        (scratch / "coveragerc").write_text(settings, encoding="utf-8")
         data = scratch / "coverage.data"
         options = (f"--rcfile={scratch / 'coveragerc'}", f"--data-file={data}")
         # ``--source=.`` (the worktree) measures the project's files only, and counts those
