@@ -103,12 +103,11 @@ def _from_pyproject(path: Path) -> Excluded:
     if not isinstance(settings, dict):
         return Excluded()
     run, report = settings.get("run", {}), settings.get("report", {})
-    lines = _toml_list(report, "exclude_lines")
     return Excluded(
         PYPROJECT,
         _toml_list(run, "omit") or (),
         _toml_list(report, "omit") or (),
-        lines,
+        _toml_list(report, "exclude_lines"),
         _toml_list(report, "exclude_also") or (),
     )
 
