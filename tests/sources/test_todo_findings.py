@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from unittest import mock
-
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -40,8 +38,7 @@ def test_the_lines_shown_are_those_of_the_file_split_into_lines(
     offset = sum(len(before) + 1 for before in lines[: line - 1])
     todo = Todo(line, end_line, "TODO", "fix  it", "ann", None, offset=offset)
 
-    with mock.patch.object(todo_findings, "_LINES_PIECE", piece):
-        description = todo_findings._description(todo, "a.py", "fix it", text, around)
+    description = todo_findings._description(todo, "a.py", "fix it", text, around, size=piece)
 
     head = f"TODO (for ann) at a.py:{line}: fix it"
     code = numbered_lines(text, max(1, line - around), end_line + around)

@@ -150,10 +150,12 @@ def _title(todo: Todo, path: str, said: str) -> str:
     return said if len(said) <= TITLE_LIMIT else said[: TITLE_LIMIT - 1].rstrip() + "\u2026"
 
 
-def _description(todo: Todo, path: str, said: str, text: str, around: int) -> str:
+def _description(
+    todo: Todo, path: str, said: str, text: str, around: int, *, size: int = _LINES_PIECE
+) -> str:
     who = f" (for {todo.who})" if todo.who else ""
     head = f"{todo.tag}{who} at {path}:{todo.line}: {said or '(no text)'}"
-    first, lines = _code(todo, text, around)
+    first, lines = _code(todo, text, around, size)
     if not lines:
         return head
     width = len(str(first + len(lines) - 1))  # every number as wide as the last
@@ -161,7 +163,7 @@ def _description(todo: Todo, path: str, said: str, text: str, around: int) -> st
     return f"{head}\n\n{code}"
 
 
-def _code(todo: Todo, text: str, around: int) -> tuple[int, list[str]]:
+def _code(todo: Todo, text: str, around: int, size: int) -> tuple[int, list[str]]:
     """The lines from ``around`` before the tag's to ``around`` after its comment's last, found
     from where its line starts, so a large file is never split into lines: the first one's
     number, and the lines."""
@@ -174,8 +176,7 @@ def _code(todo: Todo, text: str, around: int) -> tuple[int, list[str]]:
     if wanted <= 0:
         return number, []
     # Split off the lines wanted from a piece of the text after their start, taking a larger
-    # piece if this one ends before the last of them does.
-    size = _LINES_PIECE
+    # piece if this one ends before the last of them does (``size`` characters at first).
     while True:
         piece = text[start : start + size]
         lines = piece.split("\n", wanted)
